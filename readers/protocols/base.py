@@ -1,0 +1,99 @@
+"""The shape every sans-IO reader parser has, and the line framing most of them share.
+
+A parser owns no socket, port or file: `feed(bytes)` buffers what it is given and returns every
+record completed so far; `close()` flushes a last record that had no line ending (end of a file).
+Feeding a stream whole or one byte at a time gives the same records (tests check every parser).
+Bad records come back as `Rejected` with a reason; a parser never raises on input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from timing.reads import Read, Record, Rejected
+
+MAX_LINE_BYTES = 4096
+"""Longest record a line-based reader sends is well under 200 bytes; anything longer than this is
+noise (a wrong baud rate, binary garbage) and is rejected rather than buffered without bound."""
+
+
+class Parser(Protocol):
+    """A sans-IO reader protocol parser."""
+
+    def feed(self, data: bytes) -> list[Record]: ...
+
+    def close(self) -> list[Record]: ...
+
+
+class LineFramer:
+    """Splits a byte stream into lines on LF (a CR before it is dropped; a lone CR also ends a
+    line, since some readers and terminals send CR only).
+
+    Yields `(line_number, text_or_None, raw_bytes)`: text is None when the line is over-long or is
+    not valid ASCII/UTF-8, so the caller can reject it with the raw bytes shown.
+    """
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self._buffer = bytearray()
+        self._max_line = max_line
+        self._line_number = 0
+        self._overlong = False
+        self._after_cr = False
+
+    def feed(self, data: bytes) -> Iterator[tuple[int, str | None, bytes]]:
+        for byte in data:
+            if byte == 0x0A and self._after_cr:
+                # CR LF: the CR already ended the line.
+                self._after_cr = False
+                continue
+            self._after_cr = byte == 0x0D
+            if byte in (0x0A, 0x0D):
+                yield from self._emit()
+                continue
+            if self._overlong:
+                continue
+            self._buffer.append(byte)
+            if len(self._buffer) > self._max_line:
+                self._overlong = True
+
+    def close(self) -> Iterator[tuple[int, str | None, bytes]]:
+        if self._buffer or self._overlong:
+            yield from self._emit()
+
+    def _emit(self) -> Iterator[tuple[int, str | None, bytes]]:
+        raw = bytes(self._buffer)
+        overlong = self._overlong
+        self._buffer.clear()
+        self._overlong = False
+        self._line_number += 1
+        if overlong:
+            yield self._line_number, None, raw
+            return
+        if not raw.strip():
+            return  # blank lines carry nothing; they still count as lines for locating problems
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield self._line_number, None, raw
+            return
+        yield self._line_number, text, raw
+
+
+def undecodable(line_number: int, raw: bytes, max_line: int = MAX_LINE_BYTES) -> Rejected:
+    """The rejection for a line the framer could not hand over as text."""
+    if len(raw) > max_line:
+        return Rejected(raw=shown(raw[:64]) + "…", reason=f"line longer than {max_line} bytes",
+                        line=line_number)
+    return Rejected(raw=shown(raw), reason="line is not valid text (binary noise?)",
+                    line=line_number)
+
+
+def shown(raw: bytes) -> str:
+    """Bytes as readable text for a report: printable ASCII kept, the rest as \\xNN escapes."""
+    return raw.decode("ascii", errors="backslashreplace").encode(
+        "ascii", errors="backslashreplace").decode("ascii")
+
+
+def is_read(record: Record) -> bool:
+    return isinstance(record, Read)
