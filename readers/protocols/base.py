@@ -90,9 +90,9 @@ def undecodable(line_number: int, raw: bytes, max_line: int = MAX_LINE_BYTES) ->
 
 
 def shown(raw: bytes) -> str:
-    """Bytes as readable text for a report: printable ASCII kept, the rest as \\xNN escapes."""
-    return raw.decode("ascii", errors="backslashreplace").encode(
-        "ascii", errors="backslashreplace").decode("ascii")
+    """Bytes as readable text for a report: printable ASCII kept, the rest as \\xNN escapes
+    (control bytes too: a NUL or an ESC must not reach a terminal or a report raw)."""
+    return "".join(chr(byte) if 0x20 <= byte < 0x7F else f"\\x{byte:02x}" for byte in raw)
 
 
 def is_read(record: Record) -> bool:

@@ -1,0 +1,136 @@
+"""The `gambero` command: `score` an event directory, `parse` a reader's bytes."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import cast
+
+from gambero.offline import score_event, shown_raw
+from readers.protocols import FORMATS, make_parser
+from timing.eventfile import EventFileError
+from timing.reads import Read, Rejected
+from timing.results import results_csv
+
+EXIT_OK = 0
+EXIT_UNUSABLE_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _argument_parser()
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+def _argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gambero", description="Race timing: chip readers, live standings, results.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    score = commands.add_parser(
+        "score", help="score an event directory from its reader files",
+        description="Score the event described by EVENT.toml (participants.csv, adjustments.csv "
+                    "and the reader files beside it) and print the results CSV.")
+    score.add_argument("event", type=Path, metavar="EVENT.toml")
+    score.add_argument("-o", "--output", type=Path, metavar="FILE",
+                       help="write the results CSV to FILE instead of standard output")
+    score.set_defaults(run=_score)
+
+    parse = commands.add_parser(
+        "parse", help="decode a reader's raw output into one JSON read per line",
+        description="Read bytes exactly as a reader sent them and print each read as a JSON "
+                    "object; rejected records are reported on standard error.")
+    parse.add_argument("--format", "-f", required=True, choices=FORMATS)
+    parse.add_argument("file", nargs="?", type=Path, metavar="FILE",
+                       help="the capture to decode (standard input when left out)")
+    parse.set_defaults(run=_parse)
+    return parser
+
+
+def _score(args: argparse.Namespace) -> int:
+    try:
+        report = score_event(args.event)
+    except EventFileError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"gambero score: {args.event} cannot be scored", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    text = results_csv(report.files.event, report.standings.results())
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    for problem in report.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    print(f"scored {report.summary()}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _parse(args: argparse.Namespace) -> int:
+    parser = make_parser(args.format)
+    name = str(args.file) if args.file else "<stdin>"
+    counts = {"reads": 0, "rejected": 0}
+
+    def emit(records: list[Read | Rejected]) -> None:
+        for record in records:
+            if isinstance(record, Rejected):
+                counts["rejected"] += 1
+                print(f"{name}:{record.line}: rejected: {record.reason}: {shown_raw(record.raw)}",
+                      file=sys.stderr)
+            else:
+                counts["reads"] += 1
+                sys.stdout.write(json.dumps(read_as_json(record)) + "\n")
+        sys.stdout.flush()
+
+    try:
+        with _open_input(args.file) as stream:
+            # read1: hand over what has arrived so a live pipe is decoded as it comes.
+            while chunk := stream.read1(1 << 16):
+                emit(parser.feed(chunk))
+    except OSError as error:
+        print(f"gambero parse: cannot read {name}: {error.strerror}", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    emit(parser.close())
+    print(f"{counts['reads']} reads, {counts['rejected']} rejected records", file=sys.stderr)
+    return EXIT_OK
+
+
+def _open_input(path: Path | None) -> io.BufferedIOBase:
+    if path is None:
+        return cast(io.BufferedIOBase, sys.stdin.buffer)
+    return path.open("rb")
+
+
+def read_as_json(read: Read) -> dict[str, object]:
+    """A read as `gambero parse` prints it: ISO 8601 time, optional fields where known."""
+    out: dict[str, object] = {"chip": read.chip or None, "time": iso_time(read)}
+    if not read.dated:
+        out["day"] = read.day_offset
+    for key, value in (("bib", read.bib), ("reader", read.reader), ("antenna", read.antenna),
+                       ("rssi", read.rssi), ("sequence", read.sequence)):
+        if value is not None:
+            out[key] = value
+    out["line"] = read.line
+    return out
+
+
+def iso_time(read: Read) -> str:
+    """Dated reads as an ISO 8601 date-time (with its offset when the reader gave one);
+    undated reads as an ISO 8601 time of day (the day count goes in `day`)."""
+    moment: datetime = read.time
+    spec = "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds"
+    if not read.dated:
+        return moment.time().isoformat(timespec=spec)
+    return moment.isoformat(timespec=spec)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Result rows and the results CSV of SCORING.md ("The results CSV")."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from timing.model import Adjustment, Event, Status
+from timing.rules import bib_order, format_duration
+
+BASE_COLUMNS: tuple[str, ...] = (
+    "race", "place", "bib", "first_name", "last_name", "gender", "gender_place", "category",
+    "category_place", "status", "gun_time", "chip_time", "laps",
+)
+
+NON_FINISHER_ORDER: dict[str, int] = {"DNF": 0, "DQ": 1, "DNS": 2}
+"""SCORING.md leaves the order of non-finishers open; we list them as most timing software
+does: those who started and stopped, then the disqualified, then those who never started."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    race: str
+    place: int | None
+    bib: str
+    first_name: str
+    last_name: str
+    gender: str
+    gender_place: int | None
+    category: str
+    category_place: int | None
+    status: Status
+    gun_ms: int | None
+    """Gun time at full resolution (ms), penalties included; None unless FIN."""
+    chip_ms: int | None
+    laps: int
+    splits: tuple[tuple[str, int], ...]
+    """(split point id, ms from the ranking origin), for the split points passed."""
+    precision_ms: int
+    adjustments: tuple[Adjustment, ...] = ()
+    club: str = ""
+
+    def split_ms(self, point: str) -> int | None:
+        for point_id, ms in self.splits:
+            if point_id == point:
+                return ms
+        return None
+
+
+def sort_rows(rows: Iterable[ResultRow], race_order: dict[str, int]) -> list[ResultRow]:
+    def key(row: ResultRow) -> tuple[int, int, int, tuple[int, int, str]]:
+        if row.place is not None:
+            return (race_order[row.race], 0, row.place, bib_order(row.bib))
+        return (race_order[row.race], 1, NON_FINISHER_ORDER.get(row.status, 3),
+                bib_order(row.bib))
+    return sorted(rows, key=key)
+
+
+def header(event: Event) -> list[str]:
+    """The CSV header: base columns, then `split_<id>` for every split point any race uses,
+    in the order of event.toml (a race without that split leaves the column empty)."""
+    used = {point for race in event.races for point in race.split_points}
+    return [*BASE_COLUMNS, *(f"split_{point.id}" for point in event.points if point.id in used)]
+
+
+def csv_fields(row: ResultRow, split_points: Sequence[str]) -> list[str]:
+    def number(value: int | None) -> str:
+        return "" if value is None else str(value)
+
+    def duration(value: int | None) -> str:
+        return "" if value is None else format_duration(value, row.precision_ms)
+
+    fields = [
+        row.race, number(row.place), row.bib, row.first_name, row.last_name, row.gender,
+        number(row.gender_place), row.category, number(row.category_place), row.status,
+        duration(row.gun_ms), duration(row.chip_ms), str(row.laps),
+    ]
+    fields.extend(duration(row.split_ms(point)) for point in split_points)
+    return fields
+
+
+def results_csv(event: Event, rows: Iterable[ResultRow]) -> str:
+    """The whole results file as text (CRLF-free: one `\\n` per row)."""
+    columns = header(event)
+    split_points = [column.removeprefix("split_") for column in columns[len(BASE_COLUMNS):]]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(csv_fields(row, split_points))
+    return out.getvalue()
