@@ -70,14 +70,15 @@ def score_event(path: str | Path) -> ScoreReport:
     for key, count in unknown.items():
         kind, _, value = key.partition(":")
         file_name, line = first_seen[key]
-        what = f"unknown chip {value}" if kind == "unknown_chip" else f"no participant has bib {value}"
+        what = (f"unknown chip {value}" if kind == "unknown_chip"
+                else f"no participant has bib {value}")
         report.problems.append(Problem(file_name, line, f"{what} ({count} reads, kept apart "
                                        "from the results)"))
         if kind == "unknown_chip":
             report.unknown_chips += 1
             report.unknown_chip_reads += count
     for adjustment in files.adjustments:
-        value = adjustment.status if adjustment.kind == "status" else \
+        value = (adjustment.status or "") if adjustment.kind == "status" else \
             f"+{adjustment.penalty_ms / 1000:g} s"
         report.notes.append(f"adjustment applied: bib {adjustment.bib} {adjustment.kind} "
                             f"{value}: {adjustment.reason or '(no reason given)'}")

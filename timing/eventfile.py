@@ -6,6 +6,7 @@ adjustments.csv are read by `timing.participants`, where a bad row is reported a
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -18,8 +19,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from timing.clock import EventClock
 from timing.model import (
-    PRECISIONS_MS, Adjustment, Athlete, Event, Point, PointKind, Problem, Race, RankBy,
-    ReaderConfig, Wave,
+    PRECISIONS_MS,
+    Adjustment,
+    Athlete,
+    Event,
+    Point,
+    PointKind,
+    Problem,
+    Race,
+    RankBy,
+    ReaderConfig,
+    Wave,
 )
 from timing.participants import parse_adjustments, parse_participants
 from timing.tomlindex import Path, TomlIndex
@@ -51,34 +61,31 @@ def load_event(path: str | FilePath, formats: Collection[str] | None = None) -> 
 
     `formats`: the reader formats a reader may name (None: any)."""
     toml_path = FilePath(path)
-    try:
-        text = toml_path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise EventFileError([Problem(str(toml_path), None, f"cannot read: {error.strerror}")])
-    event = parse_event_toml(text, str(toml_path), formats)
+    event = parse_event_toml(_read_text(toml_path), str(toml_path), formats)
     directory = toml_path.parent
     participants_path = directory / "participants.csv"
-    try:
-        participants_text = participants_path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise EventFileError([Problem(str(participants_path), None,
-                                      f"cannot read: {error.strerror}")])
-    except UnicodeDecodeError as error:
-        raise EventFileError([Problem(str(participants_path), None,
-                                      f"not UTF-8 text ({error.reason} at byte {error.start})")])
-    athletes, problems = parse_participants(participants_text, event, str(participants_path))
+    athletes, problems = parse_participants(_read_text(participants_path), event,
+                                            str(participants_path))
     adjustments: list[Adjustment] = []
     adjustments_path = directory / "adjustments.csv"
     if adjustments_path.exists():
-        try:
-            adjustments_text = adjustments_path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            raise EventFileError([Problem(str(adjustments_path), None,
-                                          f"cannot read: {error}")]) from error
         adjustments, more = parse_adjustments(
-            adjustments_text, {athlete.bib for athlete in athletes}, str(adjustments_path))
+            _read_text(adjustments_path), {athlete.bib for athlete in athletes},
+            str(adjustments_path))
         problems.extend(more)
     return EventFiles(event, directory, athletes, adjustments, problems)
+
+
+def _read_text(path: FilePath) -> str:
+    """A UTF-8 file's text (a byte-order mark, as spreadsheet programs write, is dropped)."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        problem = Problem(str(path), None, f"cannot read: {error.strerror}")
+    except UnicodeDecodeError as error:
+        problem = Problem(str(path), None,
+                          f"not UTF-8 text ({error.reason} at byte {error.start})")
+    raise EventFileError([problem])
 
 
 def parse_event_toml(text: str, file_name: str = "event.toml",
@@ -201,7 +208,7 @@ class _EventBuilder:
                 for bound in value):
             self.fail(path, f"must be a list of whole ages, not {value!r}")
             return ()
-        if any(high <= low for low, high in zip(value, value[1:], strict=False)):
+        if any(high <= low for low, high in itertools.pairwise(value)):
             self.fail(path, f"must rise strictly: {value!r}")
             return ()
         return tuple(value)

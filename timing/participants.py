@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from datetime import date
 
 from timing.model import (
-    ADJUSTABLE_STATUSES, GENDERS, Adjustment, Athlete, Event, Problem, Status,
+    ADJUSTABLE_STATUSES,
+    GENDERS,
+    Adjustment,
+    Athlete,
+    Event,
+    Problem,
+    Status,
 )
 from timing.rules import category_for
 

@@ -8,6 +8,7 @@ passing (otherwise it is a duplicate of it).
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from datetime import date
 
@@ -54,7 +55,7 @@ def category_for(gender: str, birth_date: date | None, event_date: date,
     age = age_on(birth_date, event_date)
     if age < age_bounds[0]:
         return ""
-    for low, high in zip(age_bounds, age_bounds[1:], strict=False):
+    for low, high in itertools.pairwise(age_bounds):
         if low <= age < high:
             return f"{gender}{low}-{high - 1}"
     return f"{gender}{age_bounds[-1]}+"

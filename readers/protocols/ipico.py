@@ -17,12 +17,14 @@ Choices:
   not a port. A multi-mat box tells its mats apart by `RR`, which becomes `Read.reader`.
 - The TTO first/last-seen flags are checked (hex) but not kept: `Read` has no field for them,
   and the scoring rules collapse the repeated event-mode reads anyway.
-- Control frames (`ab`/`ac`) and the startup banner share the stream and are skipped silently;
-  any other text is rejected as "not an IPICO record".
+- Control frames (`ab`/`ac`), the startup banner and an Elite's `date.…` clock reply share the
+  stream or a recording of it and are skipped silently; other text is rejected as "not an IPICO
+  record".
 
 Sources: IPICO Reader Serial Protocol 1.00 (2007); iwismer/rusty-timer
 `docs/ipico-protocol/ipico-control-protocol.md` and `crates/ipico-core/src/read.rs` (TTO layout,
-LRC range, FS/LS suffix); grecaun/chronokeep-windows `IpicoInterface.cs`; the capture
+LRC range, FS/LS suffix); grecaun/chronokeep-windows `IpicoInterface.cs` (FS/LS suffix, Elite
+`date.` replies); the capture
 `ipico-lite-testreads.txt` (4116 lines from an IPICO Lite).
 """
 
@@ -38,7 +40,7 @@ PLAIN_LENGTH = 36
 TTO_LENGTH = 42
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _EXPORT_SUFFIXES = ("FS", "LS")
-_CONTROL_HEADERS = ("ab", "ac")
+_SKIPPED_PREFIXES = ("ab", "ac", "date.")
 # The banner printed at power-up or on command 0x37, e.g. "ARM9 Controller for DF Dual DSP TTO
 # Actel FPGA (STK Lite) (38.4kB) v1.4 Jun  5 2013 14:16:40 (RWXLF)".
 _BANNER = re.compile(r"\bController\b")
@@ -69,7 +71,7 @@ class IpicoParser:
         if text is None:
             return True  # undecodable: reported
         stripped = text.strip()
-        return not (stripped.startswith(_CONTROL_HEADERS) or _BANNER.search(stripped))
+        return not (stripped.startswith(_SKIPPED_PREFIXES) or _BANNER.search(stripped))
 
     @staticmethod
     def _record(number: int, text: str | None, raw: bytes) -> Record:

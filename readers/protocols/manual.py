@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
@@ -102,6 +103,8 @@ class ManualParser:
         bib, written = cells[columns[0]], cells[columns[1]]
         if not bib:
             return rejected("missing bib")
+        if any(unicodedata.category(char) == "Cc" for char in bib):
+            return rejected("bib contains control characters")
         parsed = parse_time(written)
         if isinstance(parsed, str):
             return rejected(parsed)

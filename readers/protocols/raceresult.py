@@ -3,7 +3,8 @@
 Sources (facts only, no code taken): raceresult.com knowledge base articles 19 (the decoder's
 TCP/IP protocol: session commands and their replies) and 487 (the passing record); ndf-zz/metarace
 `decoder/rrs.py` (which replies a real session carries, `#P;` push lines, ISO-8859-1 text);
-CrossMgr `RaceResultImport.py`; `PROTOCOLS.md` in the shared reader notes.
+CrossMgr `RaceResultImport.py` (fields by position, the 8-field example below; it cannot read a
+`0000-00-00` date, which this parser must); `PROTOCOLS.md` in the shared reader notes.
 
 Passing records (article 487), read by position:
 
@@ -43,7 +44,8 @@ A line that looks like a passing (digits then `;`, or `#P;`) but cannot be read 
 with the reason; anything else is rejected as "not a RACE RESULT record".
 
 metarace decodes the stream as ISO-8859-1: a BoxName with a non-ASCII letter is not valid UTF-8,
-so a line the line framer could not decode is read here as Latin-1 instead of being rejected.
+so a line the line framer could not decode is read here as Latin-1 instead of being rejected
+(unless it holds control characters: binary noise).
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ _UNDATED = re.compile(r"0000-00-(\d{2})", re.ASCII)
 _DATED = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _TIME_OF_DAY = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?", re.ASCII)
 _INTEGER = re.compile(r"-?\d+", re.ASCII)
+_CONTROL_CHARACTER = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+"""Bytes no text line holds: a line with one is binary noise, not Latin-1 text."""
 
 
 class RaceResultParser:
@@ -93,10 +97,10 @@ def _records(lines: Iterable[tuple[int, str | None, bytes]]) -> list[Record]:
     records: list[Record] = []
     for line_number, text, raw in lines:
         if text is None:
-            if len(raw) > MAX_LINE_BYTES:
+            if len(raw) > MAX_LINE_BYTES or _CONTROL_CHARACTER.search(raw):
                 records.append(undecodable(line_number, raw))
                 continue
-            text = raw.decode("latin-1")  # the decoder's own encoding; never fails
+            text = raw.decode("latin-1")  # the decoder's own encoding (see above)
         record = parse_line(line_number, text)
         if record is not None:
             records.append(record)

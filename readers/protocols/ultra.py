@@ -44,8 +44,8 @@ FIELD_COUNT = 12
 _EXTENDED_STATUS = 0x03
 _LINE_ENDINGS = (0x0A, 0x0D)
 _DIGITS = re.compile(r"[0-9]+")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_CLOCK_REPLY = re.compile(r"\d{1,2}:\d{1,2}:\d{1,2}")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_CLOCK_REPLY = re.compile(r"[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}")
 _SKIPPED_PREFIXES = ("Connected", "V=", "S=", "U", "u")
 
 

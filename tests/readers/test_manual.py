@@ -21,6 +21,7 @@ from timing.reads import Read, Record, Rejected, undated_time
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ENTRIES = (FIXTURES / "manual-entries.csv").read_bytes()
 NO_HEADER = "no valid header (need bib,time)"
+ARABIC_NOON = "\u0661\u0662:\u0660\u0660:\u0660\u0660"
 
 
 def parse_whole(data: bytes) -> list[Record]:
@@ -99,6 +100,11 @@ def test_bad_header(header: bytes, problem: str) -> None:
         f"bad header ({problem}): the first line must be bib,time", NO_HEADER]
 
 
+def test_bib_with_control_characters() -> None:
+    assert parse_whole(b"bib,time\n1\x002,10:00:00\n") == [
+        Rejected(raw="1\x002,10:00:00", reason="bib contains control characters", line=2)]
+
+
 def test_lone_bom_line_before_the_header() -> None:
     assert len(parse_whole(b"\xef\xbb\xbf\nbib,time\n7,10:00:00\n")) == 1
 
@@ -114,7 +120,8 @@ def test_lone_bom_line_before_the_header() -> None:
     ("12:00:60", "time '12:00:60' does not exist"),
     ("12:00", "time '12:00' is not HH:MM:SS[.fff] or YYYY-MM-DD HH:MM:SS[.fff]"),
     ("2023-02-29 10:00:00", "date '2023-02-29 10:00:00' does not exist"),
-    ("١٢:٠٠:٠٠", "time '١٢:٠٠:٠٠' is not HH:MM:SS[.fff] or YYYY-MM-DD HH:MM:SS[.fff]"),
+    # Arabic-Indic digits are digits to Python's int() and to a bare \d, not to the format.
+    (ARABIC_NOON, f"time {ARABIC_NOON!r} is not HH:MM:SS[.fff] or YYYY-MM-DD HH:MM:SS[.fff]"),
 ])
 def test_parse_time(written: str, expected: timedelta | datetime | str) -> None:
     assert parse_time(written) == expected

@@ -177,7 +177,7 @@ def test_category_column_overrides_the_computed_one() -> None:
 
 def test_participants_header_must_have_required_columns() -> None:
     event = parse_event_toml(GOOD)
-    with pytest.raises(CsvHeaderError, match="participants.csv:1: header lacks column"):
+    with pytest.raises(CsvHeaderError, match=r"participants\.csv:1: header lacks column"):
         parse_participants("bib,name,gender,race\n1,A,F,mile\n", event)
 
 
@@ -213,5 +213,5 @@ def test_load_event_reads_the_directory(tmp_path: Path) -> None:
 
 def test_load_event_missing_participants_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "event.toml").write_text(GOOD, encoding="utf-8")
-    with pytest.raises(EventFileError, match="participants.csv: cannot read"):
+    with pytest.raises(EventFileError, match=r"participants\.csv: cannot read"):
         load_event(tmp_path / "event.toml")

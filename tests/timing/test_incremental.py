@@ -13,7 +13,8 @@ from timing.reads import Read
 from timing.results import results_csv
 from timing.standings import Standings
 
-from .factory import CLOCK, DAY, POINTS, READERS, athlete, event, race
+from .factory import DAY, POINTS, athlete, event, race
+from .reference import reference_rows, rows_of
 
 GUN = datetime(DAY.year, DAY.month, DAY.day, 9, 0, 0)
 READER_OF_POINT = {"start": "start-mat", "half": "half-mat", "finish": "finish-main"}
@@ -44,14 +45,14 @@ def scenarios(draw: st.DrawFn) -> tuple[Event, list[Athlete], list[Adjustment], 
         athletes.append(athlete(str(number), *chips, gender=draw(st.sampled_from("FMX")),
                                 race_id=own_race.id, wave=wave,
                                 category=draw(st.sampled_from(["", "A", "B"]))))
-    chips = [chip.upper() if draw(st.booleans()) else chip
-             for a in athletes for chip in a.chips] + ["stray"]
+    read_chips = [chip.upper() if draw(st.booleans()) else chip
+                  for a in athletes for chip in a.chips] + ["stray"]
     read = st.tuples(
         st.sampled_from(sorted({*READER_OF_POINT.values(), *BACKUP_OF_POINT.values(),
                                 "finish-manual"})),
         # Coarse steps make ties and exact min-lap boundaries likely.
         st.integers(-240, 2400).map(lambda quarter: quarter * 250),
-        st.sampled_from(chips),
+        st.sampled_from(read_chips),
         st.sampled_from([None, None, None, *(a.bib for a in athletes), "999"]))
     reads = draw(st.lists(read, max_size=60))
     adjustments = draw(st.lists(st.builds(
@@ -74,72 +75,9 @@ def as_read(plain: Plain) -> tuple[str, Read]:
     return reader_id, Read(chip=chip, time=moment)
 
 
-def reference_rows(ev: Event, athletes: list[Athlete], adjustments: list[Adjustment],
-                   reads: list[tuple[str, Read]]) -> list[tuple[object, ...]]:
-    """SCORING.md read literally, one athlete at a time."""
-    point_of = {reader.id: reader.point for reader in READERS}
-    races = {r.id: r for r in ev.races}
-    derived = {}
-    for a in athletes:
-        r = races[a.race]
-        wave = next((w for w in r.waves if w.id == a.wave), None)
-        gun = wave.gun_ms if wave is not None and wave.gun_ms is not None else r.gun_ms
-        mine: dict[str, list[int]] = {}
-        for reader_id, read in reads:
-            ours = (read.bib == a.bib) if read.bib is not None else \
-                read.chip.lower() in [c.lower() for c in a.chips]
-            if ours and point_of[reader_id] in r.points:
-                mine.setdefault(point_of[reader_id], []).append(CLOCK.read_ms(read))
-        passed: dict[str, list[int]] = {}
-        for point, times in mine.items():
-            for t in sorted(times):
-                if gun is None or t < gun:
-                    continue
-                got = passed.setdefault(point, [])
-                if not got or t - got[-1] >= r.min_lap_ms:
-                    got.append(t)
-        finishes = passed.get(r.finish_point, [])[:r.laps]
-        start = passed.get(r.start_point or "", [None])[0]
-        chip_start = start if start is not None else gun
-        status = "FIN" if len(finishes) == r.laps else ("DNF" if passed else "DNS")
-        penalty = 0
-        for adj in adjustments:
-            if adj.bib == a.bib and adj.kind == "status":
-                status = adj.status or status
-            if adj.bib == a.bib and adj.kind == "penalty":
-                penalty += adj.penalty_ms
-        gun_time = chip_time = None
-        if status == "FIN" and gun is not None and chip_start is not None:
-            gun_time = finishes[-1] - gun + penalty
-            chip_time = finishes[-1] - chip_start + penalty
-        origin = gun if r.rank_by == "gun" else chip_start
-        splits = tuple((p, passed[p][0] - (origin or 0)) for p in r.split_points if p in passed)
-        rank = gun_time if r.rank_by == "gun" else chip_time
-        derived[a.bib] = (a, status, gun_time, chip_time, len(finishes), splits, rank)
-    out = []
-    for bib, (a, status, gun_time, chip_time, laps, splits, rank) in derived.items():
-        def place(same: object, key: str, a: Athlete = a, rank: int | None = rank) -> int | None:
-            if rank is None or status != "FIN":
-                return None
-            return 1 + sum(1 for other in derived.values()
-                           if other[0].race == a.race and other[1] == "FIN"
-                           and getattr(other[0], key) == same and other[6] is not None
-                           and other[6] < rank)
-        out.append((bib, place(a.race, "race"), place(a.gender, "gender"),
-                    place(a.category, "category") if a.category else None,
-                    status, gun_time, chip_time, laps, splits))
-    return sorted(out, key=lambda item: int(str(item[0])))
-
-
-def rows_of(table: Standings) -> list[tuple[object, ...]]:
-    return sorted(((r.bib, r.place, r.gender_place, r.category_place, r.status, r.gun_ms,
-                    r.chip_ms, r.laps, r.splits) for r in table.results()),
-                  key=lambda item: int(str(item[0])))
-
-
 @settings(max_examples=300, deadline=None)
 @given(scenarios(), st.randoms(use_true_random=False))
-def test_incremental_equals_batch_equals_reference(scenario, rng) -> None:  # type: ignore[no-untyped-def]
+def test_incremental_equals_batch_equals_reference(scenario, rng) -> None:
     ev, athletes, adjustments, plain = scenario
     reads = [as_read(p) for p in plain]
 

@@ -7,7 +7,13 @@ from datetime import date
 import pytest
 
 from timing.rules import (
-    age_on, bib_order, category_for, first_passing, format_duration, passings, round_up,
+    age_on,
+    bib_order,
+    category_for,
+    first_passing,
+    format_duration,
+    passings,
+    round_up,
 )
 
 BOUNDS = (0, 20, 30, 40, 50, 60, 70)
