@@ -54,19 +54,17 @@ def score_event(path: str | Path) -> ScoreReport:
             report.problems.append(Problem(str(Path(path)), None, f"race {race.id} has no gun: "
                                            "every read is before the gun, nobody is timed"))
     reads: list[tuple[str, Read]] = []
-    where: list[tuple[str, int]] = []
+    location: list[tuple[str, int]] = []
     for reader in files.event.readers:
         if reader.path is None:
             continue
-        _read_reader_file(files.directory, reader, reads, where, report)
+        _read_reader_file(files.directory, reader, reads, location, report)
     report.reads = len(reads)
-    outcomes = standings.add_reads(reads)
     unknown = Counter[str]()
     first_seen: dict[str, tuple[str, int]] = {}
-    for outcome, location in zip(outcomes, where, strict=True):
-        if outcome.kind in ("unknown_chip", "unknown_bib"):
-            unknown[outcome.kind + ":" + outcome.key] += 1
-            first_seen.setdefault(outcome.kind + ":" + outcome.key, location)
+    for index, outcome in standings.add_reads(reads):
+        unknown[outcome.kind + ":" + outcome.key] += 1
+        first_seen.setdefault(outcome.kind + ":" + outcome.key, location[index])
     for key, count in unknown.items():
         kind, _, value = key.partition(":")
         file_name, line = first_seen[key]

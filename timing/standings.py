@@ -81,32 +81,43 @@ class Standings:
             return ReadOutcome("off_course", state.athlete.bib)
         return ReadOutcome("athlete", state.athlete.bib, changed)
 
-    def add_reads(self, reads: Iterable[tuple[str, Read]]) -> list[ReadOutcome]:
-        """Feed many reads at once (a rescore): store them all, then derive each athlete once."""
-        outcomes: list[ReadOutcome] = []
+    def add_reads(self, reads: Iterable[tuple[str, Read]]) -> list[tuple[int, ReadOutcome]]:
+        """Feed many reads at once (a rescore): store them all, then derive each athlete once.
+
+        Returns `(index, outcome)` for the reads that belong to nobody (unknown reader, chip or
+        bib), so that the caller can report where each came from. The loop is the hot path of
+        a rescore (millions of reads), hence the local names.
+        """
+        unowned: list[tuple[int, ReadOutcome]] = []
         touched: dict[str, AthleteState] = {}
         reader_point = self._reader_point
         read_ms = self.clock.read_ms
-        for reader_id, read in reads:
+        chip_cache = self._chip_cache
+        owner = self._owner
+        for index, (reader_id, read) in enumerate(reads):
             located = reader_point.get(reader_id)
             if located is None:
-                outcomes.append(ReadOutcome("unknown_reader", reader_id))
+                unowned.append((index, ReadOutcome("unknown_reader", reader_id)))
                 continue
             point, offset_ms = located
             ms = read_ms(read) + offset_ms
-            state, outcome = self._owner(read.chip, read.bib, point, ms)
+            state = chip_cache.get(read.chip) if read.bib is None else None
             if state is None:
-                outcomes.append(outcome)
-                continue
-            state.times.setdefault(point, []).append(ms)
+                state, outcome = owner(read.chip, read.bib, point, ms)
+                if state is None:
+                    unowned.append((index, outcome))
+                    continue
+            times = state.times.get(point)
+            if times is None:
+                state.times[point] = [ms]
+            else:
+                times.append(ms)
             touched[state.athlete.bib] = state
-            kind: OutcomeKind = "athlete" if point in state.race.points else "off_course"
-            outcomes.append(ReadOutcome(kind, state.athlete.bib))
         for state in touched.values():
             for times in state.times.values():
                 times.sort()
             self._rederive(state)
-        return outcomes
+        return unowned
 
     # -- timekeeper actions ------------------------------------------------------------------
 

@@ -140,21 +140,23 @@ def reads_at_finish(rng: random.Random, plan: list[Crossing]) -> tuple[list[Line
     return ipico, ultra, manual
 
 
-def write(name: str, lines: list[Line], header: bytes = b"", footer: bytes = b"") -> None:
+def write(out: Path, name: str, lines: list[Line], header: bytes = b"") -> None:
     lines.sort(key=lambda line: line[0])
-    (HERE / "reads").mkdir(exist_ok=True)
-    (HERE / "reads" / name).write_bytes(header + b"".join(raw for _, raw in lines) + footer)
+    (out / "reads").mkdir(parents=True, exist_ok=True)
+    (out / "reads" / name).write_bytes(header + b"".join(raw for _, raw in lines))
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write participants.csv and reads/ into `out` (event.toml and adjustments.csv are
+    written by hand)."""
     rng = random.Random(SEED)
     rows = people(rng)
     plan = crossings(rng, rows)
     columns = list(rows[0])
-    with (HERE / "participants.csv").open("w", encoding="utf-8", newline="") as out:
-        out.write(",".join(columns) + "\n")
+    with (out / "participants.csv").open("w", encoding="utf-8", newline="") as table:
+        table.write(",".join(columns) + "\n")
         for row in rows:
-            out.write(",".join(f'"{row[c]}"' if "," in row[c] else row[c] for c in columns)
+            table.write(",".join(f'"{row[c]}"' if "," in row[c] else row[c] for c in columns)
                       + "\n")
 
     start: list[Line] = []
@@ -166,7 +168,7 @@ def main() -> None:
     stray = local("09:04:41.250")
     start.append((stray, encode_raceresult(len(start) + 1, "0580009fff01", stray, dated=False,
                                            box_name="START")))  # a spare chip in a volunteer's bag
-    write("start-raceresult.txt", start,
+    write(out, "start-raceresult.txt", start,
           header=b"SETPROTOCOL;2.0\r\nGETTIME;0000-00-00;08:40:03.120\r\n")
 
     half: list[Line] = []
@@ -179,7 +181,7 @@ def main() -> None:
                 half.append((at, encode_ultra(chip, at, antenna=1, rssi=-rng.randint(55, 80),
                                               reader_no=1, log_id=log_id)))
     half.append((local("09:03:00"), b"V=25.1000\r\n"))
-    write("half-ultra.txt", half, header=b"Connected,LocalTime:08:41:10\r\n")
+    write(out, "half-ultra.txt", half, header=b"Connected,LocalTime:08:41:10\r\n")
 
     ipico, ultra, manual = reads_at_finish(rng, plan["finish"])
     for clock_time, chip in (("09:11:02.310", "0580009fff02"), ("10:01:40.020", "0580009fff03")):
@@ -190,9 +192,9 @@ def main() -> None:
     ipico.append((local("09:12:00.500"), corrupt))
     ultra.append((local("09:14:00"), b"0,058000120c44,1462,4\r\n"))
     ultra.append((local("09:20:00"), b"V=24.9000\r\n"))
-    write("finish-ipico.txt", ipico)
-    write("finish-ultra.txt", ultra, header=b"Connected,LocalTime:08:45:00\r\n")
-    write("finish-manual.csv", manual, header=encode_manual_header())
+    write(out, "finish-ipico.txt", ipico)
+    write(out, "finish-ultra.txt", ultra, header=b"Connected,LocalTime:08:45:00\r\n")
+    write(out, "finish-manual.csv", manual, header=encode_manual_header())
 
 
 if __name__ == "__main__":
