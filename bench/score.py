@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from timing.model import Athlete, Event, Point, Race, ReaderConfig  # noqa: E402
-from timing.reads import Read  # noqa: E402
-from timing.standings import Standings  # noqa: E402
+from timing.model import Athlete, Event, Point, Race, ReaderConfig
+from timing.reads import Read
+from timing.standings import Standings
 
 DAY = date(2026, 5, 10)
 GUN = datetime(2026, 5, 10, 9, 0)
@@ -122,7 +122,7 @@ def main() -> None:
     print(f"incremental: median {median_us:.2f} us/read, p99 {p99_us:.2f} us, "
           f"max {durations[-1] / 1000:.0f} us; {len(reads) / elapsed:,.0f} reads/s one at a time")
     started = time.perf_counter()
-    rows = live.results()
+    live.results()
     print(f"full result table from live standings: {time.perf_counter() - started:.2f} s")
     print(f"peak memory (RSS): {peak_rss_mb():,.0f} MB")
     goals = median_us < 50 and batch_seconds < 10

@@ -125,6 +125,8 @@ class Standings:
         """Register a participant; reads already seen for their chips or bib become theirs."""
         if athlete.bib in self._states:
             raise ValueError(f"bib {athlete.bib} is already registered")
+        for chip in athlete.chips:
+            self._check_chip_free(chip)
         state = AthleteState(athlete, self._races[athlete.race])
         self._states[athlete.bib] = state
         self._chip_cache.clear()
@@ -137,9 +139,7 @@ class Standings:
     def assign_chip(self, bib: str, chip: str) -> None:
         """Give `bib` another chip; reads of that chip seen as unknown become theirs."""
         state = self._states[bib]
-        if chip.lower() in self._by_chip:
-            raise ValueError(f"chip {chip} already belongs to bib "
-                             f"{self._by_chip[chip.lower()].athlete.bib}")
+        self._check_chip_free(chip)
         self._chip_cache.clear()
         self._claim_chip(state, chip)
         self._rederive(state)
@@ -254,6 +254,11 @@ class Standings:
             return None, ReadOutcome("unknown_chip", chip)
         assert isinstance(cached, AthleteState)
         return cached, ReadOutcome("athlete", cached.athlete.bib)
+
+    def _check_chip_free(self, chip: str) -> None:
+        owner = self._by_chip.get(chip.lower())
+        if owner is not None:
+            raise ValueError(f"chip {chip} already belongs to bib {owner.athlete.bib}")
 
     def _claim_chip(self, state: AthleteState, chip: str) -> None:
         key = chip.lower()

@@ -3,6 +3,8 @@ paths), for tests to hold the real standings against."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from timing.clock import EventClock
 from timing.model import Adjustment, Athlete, Event
 from timing.reads import Read
@@ -10,8 +12,20 @@ from timing.rules import bib_order
 from timing.standings import Standings
 
 
+class Row(NamedTuple):
+    bib: str
+    place: int | None
+    gender_place: int | None
+    category_place: int | None
+    status: str
+    gun_ms: int | None
+    chip_ms: int | None
+    laps: int
+    splits: tuple[tuple[str, int], ...]
+
+
 def reference_rows(ev: Event, athletes: list[Athlete], adjustments: list[Adjustment],
-                   reads: list[tuple[str, Read]]) -> list[tuple[object, ...]]:
+                   reads: list[tuple[str, Read]]) -> list[Row]:
     """SCORING.md read literally, one athlete at a time."""
     point_of = {reader.id: reader.point for reader in ev.readers}
     offset_of = {reader.id: reader.clock_offset_ms for reader in ev.readers}
@@ -55,7 +69,7 @@ def reference_rows(ev: Event, athletes: list[Athlete], adjustments: list[Adjustm
         splits = tuple((p, passed[p][0] - (origin or 0)) for p in r.split_points if p in passed)
         rank = gun_time if r.rank_by == "gun" else chip_time
         derived[a.bib] = (a, status, gun_time, chip_time, len(finishes), splits, rank)
-    out = []
+    out: list[Row] = []
     for bib, (a, status, gun_time, chip_time, laps, splits, rank) in derived.items():
         def place(same: object, key: str, a: Athlete = a, rank: int | None = rank,
                   status: str = status) -> int | None:
@@ -65,14 +79,14 @@ def reference_rows(ev: Event, athletes: list[Athlete], adjustments: list[Adjustm
                            if other[0].race == a.race and other[1] == "FIN"
                            and getattr(other[0], key) == same and other[6] is not None
                            and other[6] < rank)
-        out.append((bib, place(a.race, "race"), place(a.gender, "gender"),
-                    place(a.category, "category") if a.category else None,
-                    status, gun_time, chip_time, laps, splits))
-    return sorted(out, key=lambda item: bib_order(str(item[0])))
+        out.append(Row(bib, place(a.race, "race"), place(a.gender, "gender"),
+                       place(a.category, "category") if a.category else None,
+                       status, gun_time, chip_time, laps, splits))
+    return sorted(out, key=lambda item: bib_order(item.bib))
 
 
-def rows_of(table: Standings) -> list[tuple[object, ...]]:
+def rows_of(table: Standings) -> list[Row]:
     """The standings' rows in the shape `reference_rows` gives."""
-    return sorted(((r.bib, r.place, r.gender_place, r.category_place, r.status, r.gun_ms,
-                    r.chip_ms, r.laps, r.splits) for r in table.results()),
-                  key=lambda item: bib_order(str(item[0])))
+    return sorted((Row(r.bib, r.place, r.gender_place, r.category_place, r.status, r.gun_ms,
+                       r.chip_ms, r.laps, r.splits) for r in table.results()),
+                  key=lambda item: bib_order(item.bib))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from timing.model import Adjustment
 from timing.results import ResultRow
 
@@ -188,6 +190,9 @@ def test_unknown_chip_is_kept_and_claimed_by_a_late_assignment() -> None:
     table.assign_chip("1", "mystery")
     assert table.result("1").gun_ms == 360_000
     assert table.unknown_chips() == {}
+    with pytest.raises(ValueError, match="chip MYSTERY already belongs to bib 1"):
+        table.add_athlete(athlete("2", "MYSTERY"))
+    assert "2" not in table.athlete_bibs()
 
 
 def test_manual_read_for_unknown_bib_is_kept_for_a_late_registration() -> None:
