@@ -34,6 +34,9 @@ CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "readers" / "capture
 TIMEOUT = 30.0
 """Generous: a run takes well under a second; this only stops a hung process hanging pytest."""
 
+CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+"""The command must flush its own output: an operator's shell does not set PYTHONUNBUFFERED."""
+
 JSONObject = dict[str, Any]
 
 
@@ -69,6 +72,7 @@ def gambero_parse(*args: str, stdin: bytes | None = None) -> Run:
         stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
         cwd=ROOT,
+        env=CHILD_ENV,
         timeout=TIMEOUT,
         check=False,
     )
@@ -520,24 +524,23 @@ def test_p3_capture_gives_its_84_passings_from_binary_stdin() -> None:
 def test_a_slow_pipe_is_decoded_as_it_arrives() -> None:
     first = encode_ipico("000000012345", WHEN)
     second = encode_ipico("000000012346", WHEN.replace(second=9))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gambero", "parse", "--format", "ipico"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-        bufsize=0)
-    assert process.stdin is not None and process.stdout is not None
-    try:
-        process.stdin.write(first + second[:10])  # the first read, and a part of the next
-        time.sleep(0.2)
-        printed = _read_first_line(process.stdout.fileno(), deadline=time.monotonic() + 10)
-        assert process.poll() is None  # still waiting for more input
-        assert printed == json_line(
-            {"chip": "000000012345", "time": "2026-05-10T09:31:07.120", "reader": "00",
-             "line": 1}).encode() + b"\n"
-        rest, errors = process.communicate(second[10:], timeout=TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with subprocess.Popen(
+            [sys.executable, "-m", "gambero", "parse", "--format", "ipico"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+            env=CHILD_ENV, bufsize=0) as process:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(first + second[:10])  # the first read, and a part of the next
+            time.sleep(0.2)
+            printed = _read_first_line(process.stdout.fileno(), deadline=time.monotonic() + 5)
+            assert process.poll() is None  # still waiting for more input
+            assert printed == json_line(
+                {"chip": "000000012345", "time": "2026-05-10T09:31:07.120", "reader": "00",
+                 "line": 1}).encode() + b"\n"
+            rest, errors = process.communicate(second[10:], timeout=TIMEOUT)
+        finally:
+            if process.poll() is None:
+                process.kill()
     assert process.returncode == 0
     assert rest == json_line(
         {"chip": "000000012346", "time": "2026-05-10T09:31:09.120", "reader": "00",
