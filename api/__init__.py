@@ -1,0 +1,1 @@
+"""The FastAPI server (REST, websocket live feed, roles and tokens): issue 5."""

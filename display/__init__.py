@@ -1,0 +1,1 @@
+"""The pages (scoreboard, announcer, timekeeper console, spectator results): issue 6."""

@@ -1,0 +1,1 @@
+"""The `gambero` command and the glue that runs the core over files."""

@@ -1,0 +1,1 @@
+"""Chip readers: sans-IO protocol parsers (`readers.protocols`) and, later, transports."""

@@ -1,0 +1,1 @@
+"""The scoring core: reads -> passings -> standings -> results (pure, no I/O libraries)."""
