@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -76,7 +77,8 @@ def _score(args: argparse.Namespace) -> int:
 
 def _parse(args: argparse.Namespace) -> int:
     parser = make_parser(args.format)
-    name = str(args.file) if args.file else "<stdin>"
+    from_stdin = args.file is None or str(args.file) == "-"
+    name = "<stdin>" if from_stdin else str(args.file)
     counts = {"reads": 0, "rejected": 0}
 
     def emit(records: list[Read | Rejected]) -> None:
@@ -91,22 +93,41 @@ def _parse(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        with _open_input(args.file) as stream:
-            # read1: hand over what has arrived so a live pipe is decoded as it comes.
-            while chunk := stream.read1(1 << 16):
-                emit(parser.feed(chunk))
+        stream = cast(io.BufferedIOBase, sys.stdin.buffer) if from_stdin else args.file.open("rb")
     except OSError as error:
         print(f"gambero parse: cannot read {name}: {error.strerror}", file=sys.stderr)
         return EXIT_UNUSABLE_INPUT
-    emit(parser.close())
-    print(f"{counts['reads']} reads, {counts['rejected']} rejected records", file=sys.stderr)
+    try:
+        with stream:
+            # read1: hand over what has arrived so a live pipe is decoded as it comes.
+            while chunk := _read_chunk(stream, name):
+                emit(parser.feed(chunk))
+            emit(parser.close())
+    except _InputError as error:
+        print(f"gambero parse: cannot read {name}: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    print(f"{_count(counts['reads'], 'read')}, {_count(counts['rejected'], 'rejected record')}",
+          file=sys.stderr)
     return EXIT_OK
 
 
-def _open_input(path: Path | None) -> io.BufferedIOBase:
-    if path is None:
-        return cast(io.BufferedIOBase, sys.stdin.buffer)
-    return path.open("rb")
+class _InputError(Exception):
+    pass
+
+
+def _read_chunk(stream: io.BufferedIOBase, name: str) -> bytes:
+    try:
+        return stream.read1(1 << 16)
+    except OSError as error:
+        raise _InputError(error.strerror or str(error)) from error
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def read_as_json(read: Read) -> dict[str, object]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from readers.protocols import FORMATS, make_parser
-from readers.protocols.base import shown
+from readers.protocols.base import printable
 from timing.eventfile import EventFileError, EventFiles, load_event
 from timing.model import Problem, ReaderConfig
 from timing.participants import CsvHeaderError
@@ -109,5 +109,6 @@ def _read_reader_file(directory: Path, reader: ReaderConfig, reads: list[tuple[s
 
 
 def shown_raw(raw: str, limit: int = 120) -> str:
-    text = shown(raw.encode("utf-8", errors="backslashreplace"))
+    """A rejected record for a report: control characters escaped, cut after `limit`."""
+    text = printable(raw)
     return text if len(text) <= limit else text[:limit] + "…"

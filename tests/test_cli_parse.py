@@ -7,18 +7,20 @@ to it (`tests/fixtures/...`), which is also how `gambero parse` names them in it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as time_of_day
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -28,9 +30,10 @@ from readers.protocols.p3 import encode_p3_passing
 from readers.protocols.raceresult import encode_raceresult
 from readers.protocols.ultra import encode_ultra
 
+from .readers.streams import capture_path
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path("tests") / "fixtures"
-CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "readers" / "captures"
 TIMEOUT = 30.0
 """Generous: a run takes well under a second; this only stops a hung process hanging pytest."""
 
@@ -301,8 +304,8 @@ def test_fixture_parses_with_exit_status_0_and_a_count_line(runs: CaseRuns) -> N
     case = runs.case
     for run in (runs.from_file, runs.from_stdin):
         assert run.returncode == 0, run.stderr
-        assert run.count_line == (f"{len(case.read_lines)} reads, "
-                                  f"{len(case.rejected_lines)} rejected records")
+        assert run.count_line == (f"{counted(len(case.read_lines), 'read')}, "
+                                  f"{counted(len(case.rejected_lines), 'rejected record')}")
 
 
 def test_every_read_is_one_json_object_per_line_in_stream_order(runs: CaseRuns) -> None:
@@ -350,6 +353,42 @@ def test_an_overlong_line_is_rejected_with_its_start_shown() -> None:
     run = gambero_parse("--format", "ipico", name)
     (message,) = [line for line in run.messages if line.startswith(f"{name}:19:")]
     assert message.startswith(f"{name}:19: rejected: line longer than 4096 bytes: {'a' * 64}")
+    assert message.endswith("…")  # marks the cut, not escaped as bytes
+
+
+def test_a_dash_reads_standard_input_and_one_read_is_singular() -> None:
+    run = gambero_parse("--format", "ipico", "-",
+                        stdin=encode_ipico("000000012345", WHEN) + b"about\r\n")
+    assert json.loads(run.lines[0])["chip"] == "000000012345"
+    assert run.messages == ["<stdin>:2: rejected: not an IPICO record: about"]
+    assert run.count_line == "1 read, 1 rejected record"
+
+
+def test_a_closed_output_pipe_stops_quietly() -> None:
+    # `gambero parse … | head -1`: the reader of our output goes away after one line.
+    stream = b"".join(encode_ipico("000000012345", WHEN) for _ in range(50_000))
+    with subprocess.Popen([sys.executable, "-m", "gambero", "parse", "-f", "ipico"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, cwd=ROOT, env=CHILD_ENV) as child:
+        assert child.stdin is not None and child.stdout is not None
+        feeder = threading.Thread(target=_feed_until_closed, args=(child.stdin, stream))
+        feeder.start()
+        assert child.stdout.readline().startswith(b'{"chip": "000000012345"')
+        child.stdout.close()
+        assert child.wait(timeout=TIMEOUT) == 0
+        feeder.join(timeout=TIMEOUT)
+        assert child.stderr is not None
+        assert child.stderr.read() == b""
+
+
+def _feed_until_closed(pipe: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(BrokenPipeError):
+        pipe.write(data)
+        pipe.close()
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 # Streams built with the parsers' own encoders: a good record, a corrupt one, a good one.
@@ -447,7 +486,7 @@ def test_encoded_reads_round_trip_around_a_corrupt_record(encoded: Encoded) -> N
     assert run.lines == [json_line(expected) for expected in encoded.expected]
     (message,) = run.messages
     assert message.startswith(f"<stdin>:{encoded.rejected_line}: rejected: ")
-    assert run.count_line == f"{len(encoded.expected)} reads, 1 rejected records"
+    assert run.count_line == f"{len(encoded.expected)} reads, 1 rejected record"
 
 
 # Command line errors.
@@ -484,15 +523,8 @@ def test_empty_stdin_gives_no_reads() -> None:
 # The real captures in ../shared (absent from a user's clone).
 
 
-def _capture(name: str) -> Path:
-    path = CAPTURES / name
-    if not path.exists():
-        pytest.skip("../shared/readers/captures not beside the checkout")
-    return path
-
-
 def test_ipico_capture_gives_one_json_line_per_line() -> None:
-    path = _capture("ipico-lite-testreads.txt")
+    path = capture_path("ipico-lite-testreads.txt")
     run = gambero_parse("--format", "ipico", str(path))
     assert run.returncode == 0
     assert run.stderr == "4116 reads, 0 rejected records\n"
@@ -505,7 +537,7 @@ def test_ipico_capture_gives_one_json_line_per_line() -> None:
 
 
 def test_p3_capture_gives_its_84_passings_from_binary_stdin() -> None:
-    path = _capture("mylaps-p3-amb.hex")
+    path = capture_path("mylaps-p3-amb.hex")
     run = gambero_parse("--format", "p3", stdin=hex_to_binary(path.read_text()))
     assert run.returncode == 0
     assert run.stderr == "84 reads, 0 rejected records\n"

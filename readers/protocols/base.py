@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from timing.reads import Read, Record, Rejected
+from timing.reads import Record, Rejected
 
 MAX_LINE_BYTES = 4096
 """Longest record a line-based reader sends is well under 200 bytes; anything longer than this is
@@ -95,5 +95,9 @@ def shown(raw: bytes) -> str:
     return "".join(chr(byte) if 0x20 <= byte < 0x7F else f"\\x{byte:02x}" for byte in raw)
 
 
-def is_read(record: Record) -> bool:
-    return isinstance(record, Read)
+def printable(text: str) -> str:
+    """Text for a report: printable characters kept (accented letters too), control
+    characters escaped so that they cannot reach a terminal raw."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)

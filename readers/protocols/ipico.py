@@ -40,7 +40,7 @@ PLAIN_LENGTH = 36
 TTO_LENGTH = 42
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _EXPORT_SUFFIXES = ("FS", "LS")
-_SKIPPED_PREFIXES = ("ab", "ac", "date.")
+_CONTROL_PREFIXES = ("ab", "ac")
 # The banner printed at power-up or on command 0x37, e.g. "ARM9 Controller for DF Dual DSP TTO
 # Actel FPGA (STK Lite) (38.4kB) v1.4 Jun  5 2013 14:16:40 (RWXLF)".
 _BANNER = re.compile(r"\bController\b")
@@ -71,7 +71,10 @@ class IpicoParser:
         if text is None:
             return True  # undecodable: reported
         stripped = text.strip()
-        return not (stripped.startswith(_SKIPPED_PREFIXES) or _BANNER.search(stripped))
+        if stripped.startswith(_CONTROL_PREFIXES):
+            # A control frame is hex throughout; "about…" is garbage, not a frame.
+            return not set(stripped) <= _HEX_DIGITS
+        return not (stripped.startswith("date.") or _BANNER.search(stripped))
 
     @staticmethod
     def _record(number: int, text: str | None, raw: bytes) -> Record:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,35 +11,17 @@ from hypothesis import strategies as st
 
 from readers.protocols import make_parser
 from readers.protocols.ipico import IpicoParser, encode_ipico, lrc, parse_line
-from timing.reads import Read, Record, Rejected
+from timing.reads import Read, Rejected
 
-CAPTURES = Path(__file__).resolve().parents[3] / "shared" / "readers" / "captures"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from .streams import FIXTURES, bytewise, capture_path, parse_chunks, parse_whole, split_at
+
 MIXED = (FIXTURES / "ipico-mixed.txt").read_bytes()
 VENDOR_EXAMPLE = "aa400000000123450a2a01123018455927a7"
 HEX = "0123456789abcdef"
 
 
-def parse_whole(data: bytes) -> list[Record]:
-    parser = IpicoParser()
-    return parser.feed(data) + parser.close()
-
-
-def parse_in_chunks(data: bytes, cuts: list[int]) -> list[Record]:
-    parser = IpicoParser()
-    records: list[Record] = []
-    start = 0
-    for end in [*sorted(set(cuts)), len(data)]:
-        records += parser.feed(data[start:end])
-        start = end
-    return records + parser.close()
-
-
 def capture() -> bytes:
-    path = CAPTURES / "ipico-lite-testreads.txt"
-    if not path.exists():
-        pytest.skip("../shared/readers/captures not beside the checkout")
-    return path.read_bytes()
+    return capture_path("ipico-lite-testreads.txt").read_bytes()
 
 
 def test_registry_builds_an_ipico_parser() -> None:
@@ -54,7 +35,7 @@ def test_vendor_example() -> None:
 
 
 def test_capture_parses_without_a_rejection() -> None:
-    records = parse_whole(capture())
+    records = parse_whole(IpicoParser(), capture())
     assert len(records) == 4116
     assert [record for record in records if isinstance(record, Rejected)] == []
     reads = [record for record in records if isinstance(record, Read)]
@@ -66,7 +47,8 @@ def test_capture_parses_without_a_rejection() -> None:
 
 
 def test_capture_hand_checked_lines() -> None:
-    reads = [record for record in parse_whole(capture()) if isinstance(record, Read)]
+    reads = [record for record in parse_whole(IpicoParser(), capture())
+             if isinstance(record, Read)]
     # Line 1: hundredths 0x32 = 50 -> .50 s (read as decimal it would wrongly be .32).
     assert reads[0] == Read(chip="058000123b32", time=datetime(2026, 3, 7, 13, 48, 50, 500_000),
                             reader="00", line=1, raw="aa00058000123b3200012603071348503277")
@@ -81,15 +63,11 @@ def test_capture_hand_checked_lines() -> None:
 
 def test_capture_fed_byte_by_byte_gives_the_same_records() -> None:
     data = capture()
-    parser = IpicoParser()
-    records: list[Record] = []
-    for index in range(len(data)):
-        records += parser.feed(data[index:index + 1])
-    assert records + parser.close() == parse_whole(data)
+    assert parse_chunks(IpicoParser(), bytewise(data)) == parse_whole(IpicoParser(), data)
 
 
 def test_mixed_fixture_exact_records() -> None:
-    records = parse_whole(MIXED)
+    records = parse_whole(IpicoParser(), MIXED)
     summary = [(r.line, r.reason if isinstance(r, Rejected) else r.chip) for r in records]
     assert summary == [
         (5, "000000012345"),                      # CRLF
@@ -137,18 +115,20 @@ def test_control_frames_and_banner_are_skipped() -> None:
     stream = (b"ab00000222\r\nac0000372a\r\n\r\n"
               b"ARM9 Controller for DF Dual DSP TTO Actel FPGA (STK Lite) v1.4\r\n"
               b"date.Wed Nov 12 15:30:30 CST 2008\n")
-    assert parse_whole(stream) == []
+    assert parse_whole(IpicoParser(), stream) == []
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_mixed_fixture_any_chunking_gives_the_same_records(data: st.DataObject) -> None:
     cuts = data.draw(st.lists(st.integers(0, len(MIXED)), max_size=60))
-    assert parse_in_chunks(MIXED, cuts) == parse_whole(MIXED)
+    chunks = split_at(MIXED, set(cuts))
+    assert parse_chunks(IpicoParser(), chunks) == parse_whole(IpicoParser(), MIXED)
 
 
 def test_mixed_fixture_byte_by_byte() -> None:
-    assert parse_in_chunks(MIXED, list(range(len(MIXED)))) == parse_whole(MIXED)
+    chunks = split_at(MIXED, range(len(MIXED)))
+    assert parse_chunks(IpicoParser(), chunks) == parse_whole(IpicoParser(), MIXED)
 
 
 NOISY_PIECES = st.one_of(
@@ -164,8 +144,8 @@ def test_noise_never_raises_and_chunking_does_not_matter(pieces: list[bytes],
                                                          data: st.DataObject) -> None:
     stream = b"".join(pieces)
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=20))
-    records = parse_whole(stream)
-    assert parse_in_chunks(stream, cuts) == records
+    records = parse_whole(IpicoParser(), stream)
+    assert parse_chunks(IpicoParser(), split_at(stream, set(cuts))) == records
     assert all(record.reason for record in records if isinstance(record, Rejected))
     assert [record.line for record in records] == sorted(record.line for record in records)
 
@@ -180,7 +160,7 @@ def test_encode_parse_round_trip(chip: str, time: datetime, reader_id: str,
                                  counters: str) -> None:
     encoded = encode_ipico(chip, time, reader_id, counters)
     assert len(encoded) == 38 and encoded.endswith(b"\r\n")
-    (read,) = parse_whole(encoded)
+    (read,) = parse_whole(IpicoParser(), encoded)
     assert read == Read(chip=chip.lower(), time=time.replace(microsecond=time.microsecond
                                                              // 10_000 * 10_000),
                         reader=reader_id, line=1, raw=encoded.decode().strip())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,27 +15,13 @@ from readers.protocols.manual import (
     encode_manual_header,
     parse_time,
 )
-from timing.reads import Read, Record, Rejected, undated_time
+from timing.reads import Read, Rejected, undated_time
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from .streams import FIXTURES, parse_chunks, parse_whole, split_at
+
 ENTRIES = (FIXTURES / "manual-entries.csv").read_bytes()
 NO_HEADER = "no valid header (need bib,time)"
 ARABIC_NOON = "\u0661\u0662:\u0660\u0660:\u0660\u0660"
-
-
-def parse_whole(data: bytes) -> list[Record]:
-    parser = ManualParser()
-    return parser.feed(data) + parser.close()
-
-
-def parse_in_chunks(data: bytes, cuts: list[int]) -> list[Record]:
-    parser = ManualParser()
-    records: list[Record] = []
-    start = 0
-    for end in [*sorted(set(cuts)), len(data)]:
-        records += parser.feed(data[start:end])
-        start = end
-    return records + parser.close()
 
 
 def undated(hours: int, minutes: int, seconds: int, milliseconds: int = 0) -> datetime:
@@ -49,13 +34,13 @@ def test_registry_builds_a_manual_parser() -> None:
 
 
 def test_plain_file() -> None:
-    assert parse_whole(b"bib,time\n101,09:15:02.250\n") == [Read(
+    assert parse_whole(ManualParser(), b"bib,time\n101,09:15:02.250\n") == [Read(
         chip="", bib="101", time=datetime(2000, 1, 1, 9, 15, 2, 250_000), dated=False, line=2,
         raw="101,09:15:02.250")]
 
 
 def test_entries_fixture_exact_records() -> None:
-    records = parse_whole(ENTRIES)
+    records = parse_whole(ManualParser(), ENTRIES)
     summary = [(r.line, r.reason if isinstance(r, Rejected) else (r.bib, r.time, r.dated))
                for r in records]
     assert summary == [
@@ -80,7 +65,7 @@ def test_entries_fixture_exact_records() -> None:
 
 
 def test_missing_header_rejects_every_row() -> None:
-    records = parse_whole(b"\n101,09:00:00\n102,09:00:01\n")
+    records = parse_whole(ManualParser(), b"\n101,09:00:00\n102,09:00:01\n")
     assert records == [
         Rejected(raw="101,09:00:00", line=2,
                  reason="bad header (missing column bib and time): the first line must be "
@@ -95,18 +80,18 @@ def test_missing_header_rejects_every_row() -> None:
     (b"bib,time,bib", "duplicated column bib"),
 ])
 def test_bad_header(header: bytes, problem: str) -> None:
-    records = parse_whole(header + b"\r\n101,09:00:00\r\n")
+    records = parse_whole(ManualParser(), header + b"\r\n101,09:00:00\r\n")
     assert [record.reason for record in records if isinstance(record, Rejected)] == [
         f"bad header ({problem}): the first line must be bib,time", NO_HEADER]
 
 
 def test_bib_with_control_characters() -> None:
-    assert parse_whole(b"bib,time\n1\x002,10:00:00\n") == [
+    assert parse_whole(ManualParser(), b"bib,time\n1\x002,10:00:00\n") == [
         Rejected(raw="1\x002,10:00:00", reason="bib contains control characters", line=2)]
 
 
 def test_lone_bom_line_before_the_header() -> None:
-    assert len(parse_whole(b"\xef\xbb\xbf\nbib,time\n7,10:00:00\n")) == 1
+    assert len(parse_whole(ManualParser(), b"\xef\xbb\xbf\nbib,time\n7,10:00:00\n")) == 1
 
 
 @pytest.mark.parametrize(("written", "expected"), [
@@ -131,11 +116,13 @@ def test_parse_time(written: str, expected: timedelta | datetime | str) -> None:
 @given(st.data())
 def test_entries_any_chunking_gives_the_same_records(data: st.DataObject) -> None:
     cuts = data.draw(st.lists(st.integers(0, len(ENTRIES)), max_size=60))
-    assert parse_in_chunks(ENTRIES, cuts) == parse_whole(ENTRIES)
+    chunks = split_at(ENTRIES, set(cuts))
+    assert parse_chunks(ManualParser(), chunks) == parse_whole(ManualParser(), ENTRIES)
 
 
 def test_entries_byte_by_byte() -> None:
-    assert parse_in_chunks(ENTRIES, list(range(len(ENTRIES)))) == parse_whole(ENTRIES)
+    chunks = split_at(ENTRIES, range(len(ENTRIES)))
+    assert parse_chunks(ManualParser(), chunks) == parse_whole(ManualParser(), ENTRIES)
 
 
 NOISY_PIECES = st.one_of(
@@ -151,8 +138,8 @@ def test_noise_never_raises_and_chunking_does_not_matter(pieces: list[bytes],
                                                          data: st.DataObject) -> None:
     stream = b"bib,time\n" + b"".join(pieces)
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=20))
-    records = parse_whole(stream)
-    assert parse_in_chunks(stream, cuts) == records
+    records = parse_whole(ManualParser(), stream)
+    assert parse_chunks(ManualParser(), split_at(stream, set(cuts))) == records
     assert all(record.reason for record in records if isinstance(record, Rejected))
 
 
@@ -164,7 +151,7 @@ BIBS = st.text(alphabet=st.characters(blacklist_characters=',"\r\n\ufeff',
 @given(bibs=st.lists(st.tuples(BIBS, st.times()), min_size=1, max_size=10))
 def test_encode_parse_round_trip_time_of_day(bibs: list[tuple[str, time]]) -> None:
     stream = encode_manual_header() + b"".join(encode_manual(bib, at) for bib, at in bibs)
-    records = parse_whole(stream)
+    records = parse_whole(ManualParser(), stream)
     assert records == [
         Read(chip="", bib=bib, dated=False, line=index,
              time=undated(at.hour, at.minute, at.second, at.microsecond // 1000),
@@ -174,7 +161,7 @@ def test_encode_parse_round_trip_time_of_day(bibs: list[tuple[str, time]]) -> No
 
 @given(bib=BIBS, at=st.datetimes(min_value=datetime(1900, 1, 1)))
 def test_encode_parse_round_trip_datetime(bib: str, at: datetime) -> None:
-    (read,) = parse_whole(encode_manual_header() + encode_manual(bib, at))
+    (read,) = parse_whole(ManualParser(), encode_manual_header() + encode_manual(bib, at))
     assert isinstance(read, Read)
     assert (read.bib, read.dated) == (bib, True)
     assert read.time == at.replace(microsecond=at.microsecond // 1000 * 1000)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,20 +13,9 @@ from readers.protocols import make_parser
 from readers.protocols.raceresult import RaceResultParser, encode_raceresult, parse_line
 from timing.reads import Read, Record, Rejected, undated_time
 
-SESSION = Path(__file__).resolve().parents[1] / "fixtures" / "raceresult-session.txt"
+from .streams import FIXTURES, bytewise, parse_chunks, split_at
 
-
-def parse_chunks(chunks: list[bytes]) -> list[Record]:
-    parser = RaceResultParser()
-    records: list[Record] = []
-    for chunk in chunks:
-        records += parser.feed(chunk)
-    return records + parser.close()
-
-
-def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
-    bounds = [0, *sorted(cuts), len(data)]
-    return [data[start:end] for start, end in pairwise(bounds)]
+SESSION = FIXTURES / "raceresult-session.txt"
 
 
 def one(text: str) -> Record | None:
@@ -77,7 +64,7 @@ SESSION_RECORDS: list[Record] = [
 
 
 def test_session_fixture_gives_exact_records() -> None:
-    assert parse_chunks([SESSION.read_bytes()]) == SESSION_RECORDS
+    assert parse_chunks(RaceResultParser(), [SESSION.read_bytes()]) == SESSION_RECORDS
 
 
 def test_last_line_without_line_ending_comes_from_close() -> None:
@@ -90,13 +77,13 @@ def test_last_line_without_line_ending_comes_from_close() -> None:
 
 def test_one_byte_at_a_time_matches_whole_stream() -> None:
     data = SESSION.read_bytes()
-    assert parse_chunks([data[i:i + 1] for i in range(len(data))]) == SESSION_RECORDS
+    assert parse_chunks(RaceResultParser(), bytewise(data)) == SESSION_RECORDS
 
 
 @settings(max_examples=200, deadline=None)
 @given(cuts=st.lists(st.integers(0, SESSION.stat().st_size), max_size=40))
 def test_any_chunking_matches_whole_stream(cuts: list[int]) -> None:
-    assert parse_chunks(split_at(SESSION.read_bytes(), cuts)) == SESSION_RECORDS
+    assert parse_chunks(RaceResultParser(), split_at(SESSION.read_bytes(), cuts)) == SESSION_RECORDS
 
 
 def test_registry_builds_this_parser() -> None:
@@ -242,4 +229,4 @@ def test_encode_parse_round_trip(passing_no: int, chip: str, when: datetime, dat
         line=1,
         raw=line.decode("ascii").removesuffix("\r\n"),
     )
-    assert parse_chunks([line]) == [expected]
+    assert parse_chunks(RaceResultParser(), [line]) == [expected]

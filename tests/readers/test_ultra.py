@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,24 +11,10 @@ from readers.protocols import make_parser
 from readers.protocols.ultra import UltraParser, encode_ultra, parse_line
 from timing.reads import Read, Record, Rejected
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from .streams import FIXTURES, parse_chunks, parse_whole, split_at
+
 SESSION = (FIXTURES / "ultra-session.txt").read_bytes()
 PIKATIMER_EXAMPLE = "0,11055,1170518701,698,1,-71,0,2,1,0000000000000000,0,29319"
-
-
-def parse_whole(data: bytes) -> list[Record]:
-    parser = UltraParser()
-    return parser.feed(data) + parser.close()
-
-
-def parse_in_chunks(data: bytes, cuts: list[int]) -> list[Record]:
-    parser = UltraParser()
-    records: list[Record] = []
-    start = 0
-    for end in [*sorted(set(cuts)), len(data)]:
-        records += parser.feed(data[start:end])
-        start = end
-    return records + parser.close()
 
 
 def test_registry_builds_an_ultra_parser() -> None:
@@ -44,7 +29,7 @@ def test_pikatimer_example_by_hand() -> None:
 
 
 def test_session_fixture_exact_records() -> None:
-    records = parse_whole(SESSION)
+    records = parse_whole(UltraParser(), SESSION)
     summary = [(r.line, r.reason if isinstance(r, Rejected) else r.chip) for r in records]
     assert summary == [
         (4, "11055"),                             # LF
@@ -83,17 +68,17 @@ def test_status_frame_split_across_feeds() -> None:
     records: list[Record] = []
     for index in range(len(stream)):
         records += parser.feed(stream[index:index + 1])
-    assert records + parser.close() == parse_whole(stream)
+    assert records + parser.close() == parse_whole(UltraParser(), stream)
     assert [record.raw for record in records] == [PIKATIMER_EXAMPLE]
 
 
 def test_status_byte_inside_a_line_is_not_a_frame() -> None:
-    (record,) = parse_whole(b"0,1\x03,2\n")
+    (record,) = parse_whole(UltraParser(), b"0,1\x03,2\n")
     assert record == Rejected(raw="0,1\x03,2", reason="3 fields (a read has 12)", line=1)
 
 
 def test_truncated_status_frame_at_the_end_is_dropped() -> None:
-    assert parse_whole(PIKATIMER_EXAMPLE.encode() + b"\n\x03\x40\x01\x02") == [
+    assert parse_whole(UltraParser(), PIKATIMER_EXAMPLE.encode() + b"\n\x03\x40\x01\x02") == [
         parse_line(PIKATIMER_EXAMPLE, 1)]
 
 
@@ -101,11 +86,13 @@ def test_truncated_status_frame_at_the_end_is_dropped() -> None:
 @given(st.data())
 def test_session_any_chunking_gives_the_same_records(data: st.DataObject) -> None:
     cuts = data.draw(st.lists(st.integers(0, len(SESSION)), max_size=60))
-    assert parse_in_chunks(SESSION, cuts) == parse_whole(SESSION)
+    chunks = split_at(SESSION, set(cuts))
+    assert parse_chunks(UltraParser(), chunks) == parse_whole(UltraParser(), SESSION)
 
 
 def test_session_byte_by_byte() -> None:
-    assert parse_in_chunks(SESSION, list(range(len(SESSION)))) == parse_whole(SESSION)
+    chunks = split_at(SESSION, range(len(SESSION)))
+    assert parse_chunks(UltraParser(), chunks) == parse_whole(UltraParser(), SESSION)
 
 
 NOISY_PIECES = st.one_of(
@@ -121,8 +108,8 @@ def test_noise_never_raises_and_chunking_does_not_matter(pieces: list[bytes],
                                                          data: st.DataObject) -> None:
     stream = b"".join(pieces)
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=20))
-    records = parse_whole(stream)
-    assert parse_in_chunks(stream, cuts) == records
+    records = parse_whole(UltraParser(), stream)
+    assert parse_chunks(UltraParser(), split_at(stream, set(cuts))) == records
     assert all(record.reason for record in records if isinstance(record, Rejected))
 
 
@@ -140,7 +127,7 @@ def test_encode_parse_round_trip(chip: str, time: datetime, antenna: int, rssi: 
     encoded = encode_ultra(chip, time, antenna, rssi, reader_no, log_id, rewind)
     assert encoded.endswith(b"\n") and not encoded.endswith(b"\r\n")
     assert encoded.startswith(b"1," if rewind else b"0,")
-    (read,) = parse_whole(encoded)
+    (read,) = parse_whole(UltraParser(), encoded)
     assert read == Read(
         chip=chip, time=time.replace(microsecond=time.microsecond // 1000 * 1000),
         reader=str(reader_no), antenna=antenna, rssi=float(rssi), sequence=log_id, line=1,
