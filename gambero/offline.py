@@ -53,6 +53,10 @@ def score_event(path: str | Path) -> ScoreReport:
         if race.gun_ms is None and not any(wave.gun_ms is not None for wave in race.waves):
             report.problems.append(Problem(str(Path(path)), None, f"race {race.id} has no gun: "
                                            "every read is before the gun, nobody is timed"))
+        if race.laps > 1 and race.min_lap_ms == 0:
+            report.problems.append(Problem(
+                str(Path(path)), None, f"race {race.id} counts {race.laps} laps but sets no "
+                "min_lap_s: every later read at the finish is a new lap (set min_lap_s)"))
     reads: list[tuple[str, Read]] = []
     location: list[tuple[str, int]] = []
     for reader in files.event.readers:
@@ -95,9 +99,9 @@ def _read_reader_file(directory: Path, reader: ReaderConfig, reads: list[tuple[s
                 records.extend(parser.feed(chunk))
             records.extend(parser.close())
     except OSError as error:
-        report.problems.append(Problem(str(path), None, f"reader {reader.id}: cannot read its "
-                                       f"file ({error.strerror}); its reads are missing"))
-        return
+        # Not a warning: results without a whole reader's reads would look right and be wrong.
+        raise EventFileError([Problem(str(path), None, f"reader {reader.id}: cannot read its "
+                                      f"file: {error.strerror}")]) from None
     for record in records:
         if isinstance(record, Rejected):
             report.rejected += 1

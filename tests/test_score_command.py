@@ -142,14 +142,14 @@ def test_broken_event_is_refused_with_located_errors(tmp_path: Path) -> None:
     assert run.stdout == ""
 
 
-def test_missing_reader_file_is_reported_and_scoring_goes_on(tmp_path: Path) -> None:
+def test_missing_reader_file_stops_scoring(tmp_path: Path) -> None:
     for name in ("event.toml", "participants.csv", "adjustments.csv"):
         (tmp_path / name).write_bytes((EXAMPLE / name).read_bytes())
     run = gambero("score", str(tmp_path / "event.toml"))
-    assert run.returncode == 0
-    assert "reader finish-main: cannot read its file" in run.stderr
-    assert run.stdout.count("\n") == 301  # every athlete, all DNS
-    assert ",FIN," not in run.stdout
+    assert run.returncode == 2
+    assert "reads/start-raceresult.txt: reader start-mat: cannot read its file: No such file" \
+        in run.stderr
+    assert run.stdout == ""
 
 
 def test_committed_example_is_what_the_generator_writes(tmp_path: Path) -> None:

@@ -57,7 +57,8 @@ class AthleteState:
             passed = self.finish_passings
             if not passed:
                 return True
-            return len(passed) < race.laps and ms - passed[-1] >= race.min_lap_ms
+            return (len(passed) < race.laps and ms > passed[-1]
+                    and ms - passed[-1] >= race.min_lap_ms)
         # Start and split points use only the first passing; this read is the first one only
         # if every earlier read there came before the gun.
         return count == 1 or self.times[point][-2] < gun

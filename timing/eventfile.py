@@ -185,12 +185,14 @@ class _EventBuilder:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.fail(("event", "date"), f"must be a date YYYY-MM-DD, not {value!r}")
+        self.fail(("event", "date"), "missing (a date YYYY-MM-DD)" if value is None
+                  else f"must be a date YYYY-MM-DD, not {value!r}")
         return None
 
     def timezone(self, value: object) -> str | None:
         if not isinstance(value, str):
-            self.fail(("event", "timezone"), f"must be an IANA zone such as \"Europe/Rome\", "
+            self.fail(("event", "timezone"), "missing (an IANA zone such as \"Europe/Rome\")"
+                      if value is None else f"must be an IANA zone such as \"Europe/Rome\", "
                       f"not {value!r}")
             return None
         try:

@@ -22,7 +22,9 @@ def first_passing(times: list[int], gun_ms: int) -> int | None:
 
 
 def passings(times: list[int], gun_ms: int, min_lap_ms: int, limit: int) -> list[int]:
-    """Up to `limit` passings from sorted read times (SCORING.md, Passings 2 and 3)."""
+    """Up to `limit` passings from sorted read times (SCORING.md, Passings 2 and 3): the first
+    read at or after the gun, then each read later than the last passing by at least
+    `min_lap_ms`."""
     found: list[int] = []
     index = bisect_left(times, gun_ms)
     if index == len(times) or limit <= 0:
@@ -32,7 +34,9 @@ def passings(times: list[int], gun_ms: int, min_lap_ms: int, limit: int) -> list
     for moment in times[index + 1:]:
         if len(found) >= limit:
             break
-        if moment - last >= min_lap_ms:
+        # "A later read": one at the very same millisecond (main and backup line, a reader
+        # re-sending a read) is the same passing even when min_lap_ms is 0.
+        if moment > last and moment - last >= min_lap_ms:
             found.append(moment)
             last = moment
     return found

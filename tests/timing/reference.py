@@ -49,7 +49,9 @@ def reference_rows(ev: Event, athletes: list[Athlete], adjustments: list[Adjustm
                 if gun is None or t < gun:
                     continue
                 got = passed.setdefault(point, [])
-                if not got or t - got[-1] >= r.min_lap_ms:
+                # "A later read is a new passing only if it comes at least min_lap_s after
+                # the last passing": a read at the same instant is not later.
+                if not got or (t > got[-1] and t - got[-1] >= r.min_lap_ms):
                     got.append(t)
         finishes = passed.get(r.finish_point, [])[:r.laps]
         start = passed.get(r.start_point or "", [None])[0]

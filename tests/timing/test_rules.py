@@ -81,6 +81,11 @@ def test_passings_drop_reads_before_the_gun_and_apply_min_lap() -> None:
     assert first_passing([], gun) is None
 
 
+def test_reads_at_the_same_instant_are_one_passing_even_without_min_lap() -> None:
+    # Main and backup line read the chip at the same millisecond: not "a later read".
+    assert passings([0, 0, 0, 500, 500], 0, 0, 10) == [0, 500]
+
+
 def test_min_lap_measures_from_the_last_passing_not_the_last_read() -> None:
     # Reads every 20 s: with a 30 s min lap, 20 s is a duplicate of 0, 40 s a new passing
     # (40 s after 0), 60 s a duplicate of 40 s.

@@ -55,6 +55,16 @@ def test_min_lap_and_laps_count_the_lapth_passing() -> None:
     assert (table.result("1").laps, table.result("1").gun_ms) == (3, 240_000)
 
 
+def test_same_instant_on_two_lines_is_one_lap_without_min_lap() -> None:
+    table = standings(athlete("1", "a1", "b1"), ev=event(race(laps=2, min_lap_s=0)))
+    table.add_point_read("finish", at("09:02:00"), chip="a1")
+    assert table.add_point_read("finish", at("09:02:00"), chip="b1").changed is False
+    result = table.result("1")
+    assert (result.status, result.laps) == ("DNF", 1)
+    table.add_point_read("finish", at("09:02:00.001"), chip="a1")  # later: a new passing
+    assert (table.result("1").status, table.result("1").laps) == ("FIN", 2)
+
+
 def test_lapper_short_of_laps_is_dnf_with_laps_counted() -> None:
     table = standings(athlete("1"), ev=event(race(laps=4)))
     table.add_point_read("finish", at("09:01:30"), chip="chip1")
