@@ -183,6 +183,11 @@ class Standings:
     def athlete_bibs(self) -> list[str]:
         return list(self._states)
 
+    def chip_owner(self, chip: str) -> str | None:
+        """The bib wearing `chip`, if any."""
+        state = self._by_chip.get(chip.lower())
+        return None if state is None else state.athlete.bib
+
     def unknown_chips(self) -> dict[str, int]:
         """Unknown chip -> number of reads kept for it."""
         return {chip: len(reads) for chip, reads in self._unknown_chips.items()}

@@ -1,0 +1,266 @@
+"""The async timing core: reads and actions in, durable journal, live standings, published deltas.
+
+One core owns one event's journal and standings. Any number of readers submit concurrently;
+a single writer task gathers what arrives within a short window (group commit) and appends it
+in one transaction. Only after that commit are the submitters answered ("acknowledged"), the
+entries applied to the standings and a delta published. A read that the journal already holds
+(same reader, chip and reader time: a reconnect, a rewind, an IPICO repeat) is answered as a
+duplicate and never stored twice. On start the core replays the journal, so the standings after
+a restart are the standings before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from timing.bus import Bus
+from timing.entries import (
+    ActionEntry,
+    ActionError,
+    Applied,
+    Entry,
+    Journaled,
+    ReadEntry,
+    RejectedEntry,
+    apply,
+    apply_all,
+    dedup_key,
+)
+from timing.reads import Read, Record, Rejected
+from timing.results import ResultRow
+from timing.standings import Standings
+from timing.store import LoadedEvent, Store
+
+DedupKey = tuple[str, str, str, int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """The answer to a submission, given once it is durable."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    last_seq: int
+    """The journal's sequence number after this submission's commit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """Published after each commit: what changed, up to journal sequence number `seq`."""
+
+    seq: int
+    rows: tuple[ResultRow, ...]
+    """Current result rows of athletes whose result changed (places behind them may shift)."""
+    races: tuple[str, ...] = ()
+    """Races re-derived as a whole (a gun): reload their results."""
+    first_seq: int = 0
+    rejected: int = 0
+    unknown_reads: int = 0
+
+
+@dataclass
+class _Pending:
+    entries: list[Entry]
+    keys: list[DedupKey]
+    done: asyncio.Future[int]
+    duplicates: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class CoreStats:
+    commits: int = 0
+    entries: int = 0
+    duplicates: int = 0
+    action_errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+class TimingCore:
+    def __init__(self, store: Store, loaded: LoadedEvent, *, bus: Bus[Delta] | None = None,
+                 window_s: float = 0.002, max_batch: int = 20_000) -> None:
+        self.store = store
+        self.event_id = loaded.event_id
+        self.event = loaded.event
+        self.standings = Standings(loaded.event, loaded.athletes, loaded.adjustments)
+        self.bus: Bus[Delta] = bus or Bus()
+        self.window_s = window_s
+        self.max_batch = max_batch
+        self.seq = 0
+        self.stats = CoreStats()
+        self._seen: set[DedupKey] = set()
+        self._readers = {reader.id for reader in loaded.event.readers}
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, store: Store, event_id: int, **options: object) -> TimingCore:
+        """Load the event, replay its journal, and start taking submissions."""
+        core = cls(store, await store.load(event_id), **options)  # type: ignore[arg-type]
+        await core._replay()
+        core._writer = asyncio.create_task(core._write_forever(), name="gambero-journal")
+        return core
+
+    async def stop(self) -> None:
+        """Finish what was submitted, then stop the writer."""
+        if self._writer is None:
+            return
+        await self._queue.join()
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        self._writer = None
+
+    # -- submissions ---------------------------------------------------------------------------
+
+    async def submit(self, reader_id: str, records: Sequence[Record],
+                     received_ms: int | None = None) -> Submitted:
+        """Journal what a reader sent (reads and rejected records); returns once durable."""
+        now = received_ms if received_ms is not None else _now_ms()
+        pending = _Pending([], [], asyncio.get_running_loop().create_future())
+        known_reader = reader_id in self._readers
+        for record in records:
+            if isinstance(record, Rejected):
+                pending.entries.append(RejectedEntry(reader_id, record.raw, record.reason, now,
+                                                     record.line))
+                pending.rejected += 1
+            elif not known_reader:
+                pending.entries.append(RejectedEntry(
+                    reader_id, record.raw, f"unknown reader {reader_id!r}", now, record.line))
+                pending.rejected += 1
+            else:
+                key = dedup_key(reader_id, record)
+                if key in self._seen:
+                    pending.duplicates += 1
+                    continue
+                self._seen.add(key)
+                pending.keys.append(key)
+                pending.entries.append(ReadEntry(reader_id, record, now))
+        if not pending.entries:
+            return Submitted(0, pending.duplicates, 0, self.seq)
+        last_seq = await self._enqueue(pending)
+        return Submitted(len(pending.entries) - pending.rejected, pending.duplicates,
+                         pending.rejected, last_seq)
+
+    async def submit_reads(self, reader_id: str, reads: Sequence[Read]) -> Submitted:
+        return await self.submit(reader_id, reads)
+
+    async def act(self, action: ActionEntry) -> int:
+        """Journal a timekeeper's action; refused (ActionError) before journaling if it cannot
+        apply. Returns its sequence number once durable."""
+        self._check_action(action)
+        pending = _Pending([action], [], asyncio.get_running_loop().create_future())
+        return await self._enqueue(pending)
+
+    # -- the writer ----------------------------------------------------------------------------
+
+    async def _enqueue(self, pending: _Pending) -> int:
+        if self._writer is None:
+            raise RuntimeError("the core is not running")
+        await self._queue.put(pending)
+        return await pending.done
+
+    async def _write_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            size = len(batch[0].entries)
+            deadline = loop.time() + self.window_s
+            while size < self.max_batch:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+                batch.append(item)
+                size += len(item.entries)
+            await self._commit(batch)
+            for _ in batch:
+                self._queue.task_done()
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        entries = [entry for pending in batch for entry in pending.entries]
+        first = self.seq + 1
+        try:
+            await self.store.append(self.event_id, first, entries, _now_ms())
+        except Exception as error:  # nothing was written: let every submitter know
+            for pending in batch:
+                self._seen.difference_update(pending.keys)
+                if not pending.done.done():
+                    pending.done.set_exception(error)
+            return
+        self.seq = first + len(entries) - 1
+        self.stats.commits += 1
+        self.stats.entries += len(entries)
+        self._publish(first, entries)
+        for pending in batch:
+            self.stats.duplicates += pending.duplicates
+            if not pending.done.done():
+                pending.done.set_result(self.seq)
+
+    def _publish(self, first: int, entries: list[Entry]) -> None:
+        bibs: set[str] = set()
+        races: set[str] = set()
+        rejected = unknown = 0
+        for offset, entry in enumerate(entries):
+            applied = self._apply(Journaled(first + offset, entry))
+            bibs |= applied.bibs
+            races |= applied.races
+            if isinstance(entry, RejectedEntry):
+                rejected += 1
+            elif applied.outcome is not None and applied.outcome.kind != "athlete":
+                unknown += 1
+        rows = tuple(self.standings.result(bib) for bib in sorted(bibs))
+        self.bus.publish(Delta(self.seq, rows, tuple(sorted(races)), first, rejected, unknown))
+
+    def _apply(self, item: Journaled) -> Applied:
+        try:
+            return apply(self.standings, item)
+        except ActionError as error:  # checked before journaling: only if the event changed
+            self.stats.action_errors.append((item.seq, str(error)))
+            return Applied(item.seq)
+
+    def _check_action(self, action: ActionEntry) -> None:
+        """Raise ActionError if `action` would not apply to the current standings."""
+        payload = action.payload
+        if action.action in ("status", "penalty", "chip"):
+            bib = str(payload.get("bib"))
+            if bib not in self.standings.athlete_bibs():
+                raise ActionError(f"{action.action}: no participant has bib {bib!r}")
+        if action.action == "gun":
+            race_id = str(payload.get("race"))
+            try:
+                race = self.standings.race(race_id)
+            except KeyError:
+                raise ActionError(f"gun: no race {race_id!r}") from None
+            wave = payload.get("wave")
+            if wave is not None and race.wave(str(wave)) is None:
+                raise ActionError(f"gun: race {race_id} has no wave {wave!r}")
+        if action.action == "chip":
+            chip = str(payload.get("chip"))
+            owner = self.standings.chip_owner(chip)
+            if owner is not None:
+                raise ActionError(f"chip: {chip} already belongs to bib {owner}")
+        if action.action == "participant" and str(payload.get("bib")) in \
+                self.standings.athlete_bibs():
+            raise ActionError(f"participant: bib {payload.get('bib')} is already registered")
+
+    async def _replay(self) -> None:
+        async for batch in self.store.replay(self.event_id):
+            for item in batch:
+                entry = item.entry
+                if isinstance(entry, ReadEntry):
+                    self._seen.add(dedup_key(entry.reader_id, entry.read))
+            self.stats.action_errors.extend(apply_all(self.standings, batch))
+            self.seq = batch[-1].seq
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+

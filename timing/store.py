@@ -1,0 +1,206 @@
+"""Persistence, all of it: the database engine, migrations, event import and the journal.
+
+SQLite (WAL, a file beside the event) is the default; PostgreSQL through `DATABASE_URL`. Both
+go through SQLAlchemy's asyncio layer (aiosqlite, asyncpg). Nothing else in Gambero opens a
+session or commits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from timing.entries import (
+    ActionEntry,
+    Entry,
+    Journaled,
+    ReadEntry,
+    RejectedEntry,
+    decode_time,
+    dedup_key,
+    encode_time,
+)
+from timing.event_rows import ImportReport, load_event_rows, save_event
+from timing.eventfile import EventFiles
+from timing.journal import EventRow, JournalRow
+from timing.model import Adjustment, Athlete, Event
+from timing.reads import Read
+
+DATABASE_FILE = "gambero.db"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+_JOURNAL: Table = JournalRow.__table__  # type: ignore[assignment]
+
+
+def database_url(event_dir: Path | None = None) -> str:
+    """`DATABASE_URL` if set (plain `postgresql://` and `sqlite:///` are given async drivers),
+    else an SQLite file beside the event."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        folder = event_dir if event_dir is not None else Path.cwd()
+        return f"sqlite+aiosqlite:///{(folder / DATABASE_FILE).resolve()}"
+    for plain, driver in (("postgresql://", "postgresql+asyncpg://"),
+                          ("postgres://", "postgresql+asyncpg://"),
+                          ("sqlite://", "sqlite+aiosqlite://")):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
+@dataclass
+class LoadedEvent:
+    event_id: int
+    event: Event
+    athletes: list[Athlete]
+    adjustments: list[Adjustment]
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect (and bring the schema up to date unless `migrate` is False)."""
+        engine = create_async_engine(url)
+        if engine.dialect.name == "sqlite":
+            sa_event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        if migrate:
+            await store.upgrade()
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Run the Alembic migrations up to `revision` (the only way the schema is made)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_run_alembic_upgrade, revision)
+
+    # -- events ------------------------------------------------------------------------------
+
+    async def import_event(self, files: EventFiles, source: str = "") -> ImportReport:
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(save_event, files, source)
+
+    async def event_ids(self) -> dict[str, int]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(select(EventRow.name, EventRow.id))
+            return {name: event_id for name, event_id in rows}
+
+    async def load(self, event_id: int) -> LoadedEvent:
+        async with self.engine.connect() as connection:
+            event, athletes, adjustments = await connection.run_sync(load_event_rows, event_id)
+        return LoadedEvent(event_id, event, athletes, adjustments)
+
+    # -- the journal -------------------------------------------------------------------------
+
+    async def last_seq(self, event_id: int) -> int:
+        async with self.engine.connect() as connection:
+            value = await connection.scalar(
+                select(func.max(JournalRow.seq)).where(JournalRow.event_id == event_id))
+        return int(value or 0)
+
+    async def append(self, event_id: int, first_seq: int, entries: Sequence[Entry],
+                     recorded_ms: int) -> None:
+        """Append `entries` as seq `first_seq`, `first_seq + 1`, … in one transaction. When it
+        returns, they are durable (committed). A second writer, or a replayed read that slipped
+        past the caller's de-duplication, makes it raise and nothing is written."""
+        rows = [_row(event_id, first_seq + offset, entry, recorded_ms)
+                for offset, entry in enumerate(entries)]
+        async with self.engine.begin() as connection:
+            await connection.execute(insert(_JOURNAL), rows)
+
+    async def replay(self, event_id: int, after: int = 0,
+                     batch: int = 50_000) -> AsyncIterator[list[Journaled]]:
+        """The journal from `after` on, in sequence order, `batch` entries at a time."""
+        async with self.engine.connect() as connection:
+            while True:
+                result = await connection.execute(
+                    select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
+                                           _JOURNAL.c.seq > after)
+                    .order_by(_JOURNAL.c.seq).limit(batch))
+                rows = result.mappings().all()
+                if not rows:
+                    return
+                yield [Journaled(int(row["seq"]), _entry(row)) for row in rows]
+                after = int(rows[-1]["seq"])
+
+    async def count(self, event_id: int, kind: str) -> int:
+        async with self.engine.connect() as connection:
+            value = await connection.scalar(
+                select(func.count()).select_from(_JOURNAL)
+                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == kind))
+        return int(value or 0)
+
+    async def connection(self) -> AsyncConnection:
+        return await self.engine.connect()
+
+
+def _row(event_id: int, seq: int, entry: Entry, recorded_ms: int) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(_JOURNAL.c.keys())
+    row.update(event_id=event_id, seq=seq, recorded_ms=recorded_ms)
+    if isinstance(entry, ReadEntry):
+        read = entry.read
+        micros, clock = encode_time(read)
+        key = dedup_key(entry.reader_id, read)
+        row.update(kind="read", recorded_ms=entry.received_ms, reader_key=entry.reader_id,
+                   chip=read.chip, bib=read.bib, reader_time=micros, clock=clock,
+                   reader_seq=read.sequence, device=read.reader, antenna=read.antenna,
+                   rssi=read.rssi, line=read.line, raw=read.raw,
+                   dedup=f"{key[1]}|{key[2]}|{key[4]}|{key[3]}")
+    elif isinstance(entry, RejectedEntry):
+        row.update(kind="rejected", recorded_ms=entry.received_ms, reader_key=entry.reader_id,
+                   raw=entry.raw, reason=entry.reason, line=entry.line)
+    else:
+        row.update(kind="action", recorded_ms=entry.at_ms or recorded_ms, action=entry.action,
+                   payload=dict(entry.payload), actor=entry.actor, reason=entry.reason)
+    return row
+
+
+def _entry(row: Any) -> Entry:
+    kind = row["kind"]
+    if kind == "read":
+        moment, dated = decode_time(int(row["reader_time"]), str(row["clock"]))
+        read = Read(chip=row["chip"] or "", time=moment, dated=dated, bib=row["bib"],
+                    reader=row["device"], antenna=row["antenna"], rssi=row["rssi"],
+                    sequence=row["reader_seq"], line=row["line"] or 0, raw=row["raw"] or "")
+        return ReadEntry(row["reader_key"], read, int(row["recorded_ms"]))
+    if kind == "rejected":
+        return RejectedEntry(row["reader_key"], row["raw"] or "", row["reason"] or "",
+                             int(row["recorded_ms"]), row["line"] or 0)
+    return ActionEntry(row["action"], dict(row["payload"] or {}), row["actor"] or "",
+                       int(row["recorded_ms"]), row["reason"] or "")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the writer; synchronous=FULL makes a commit survive a power
+    # cut, not only a crash of the process (a read is acknowledged only after its commit).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _run_alembic_upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
