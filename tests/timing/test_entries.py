@@ -1,0 +1,130 @@
+"""Journal entries (pure): reader times survive storage exactly, and applying a journal entry by
+entry gives the same standings as a rebuild in bulk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from timing.entries import (
+    ActionError,
+    Entry,
+    Journaled,
+    ReadEntry,
+    RejectedEntry,
+    apply,
+    apply_all,
+    assign_chip,
+    decode_time,
+    dedup_key,
+    encode_time,
+    gun,
+    penalty,
+    register,
+    set_status,
+)
+from timing.reads import Read, undated_time
+from timing.results import results_csv
+from timing.standings import Standings
+
+from .factory import at, athlete, event, race
+
+NAIVE = st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2100, 1, 1))
+
+
+@given(NAIVE)
+def test_local_times_round_trip_to_the_microsecond(moment: datetime) -> None:
+    read = Read("c", moment)
+    assert decode_time(*encode_time(read)) == (moment, True)
+
+
+@given(NAIVE)
+def test_utc_times_round_trip(moment: datetime) -> None:
+    aware = moment.replace(tzinfo=UTC)
+    micros, kind = encode_time(Read("c", aware))
+    assert kind == "utc"
+    assert decode_time(micros, kind) == (aware, True)
+
+
+@given(st.integers(0, 99), st.integers(0, 86_399_999_999))
+def test_undated_times_keep_their_day(day: int, micros: int) -> None:
+    read = Read("c", undated_time(day, timedelta(microseconds=micros)), dated=False)
+    moment, dated = decode_time(*encode_time(read))
+    assert (moment, dated) == (read.time, False)
+    assert Read("c", moment, dated=False).day_offset == day
+
+
+def test_dedup_key_ignores_chip_case_but_not_reader_or_time() -> None:
+    moment = datetime(2026, 5, 10, 9, 6, 0, 120_000)
+    key = dedup_key("finish", Read("AB12", moment, sequence=5))
+    assert key == dedup_key("finish", Read("ab12", moment, sequence=9, line=3, raw="x"))
+    assert key != dedup_key("backup", Read("ab12", moment))
+    assert key != dedup_key("finish", Read("ab12", moment + timedelta(microseconds=1)))
+    assert key != dedup_key("finish", Read("ab12", moment, dated=False))
+
+
+def read_at(clock_time: str, chip: str = "chip1", reader: str = "finish-main") -> ReadEntry:
+    moment = datetime.fromisoformat(f"2026-05-10T{clock_time}")
+    return ReadEntry(reader, Read(chip, moment), 0)
+
+
+def journal() -> list[Journaled]:
+    entries: list[Entry] = [
+        read_at("08:59:50"),                                    # before the (late) gun
+        read_at("09:06:00", chip="chip2"),
+        gun("mile", at("08:59:30"), reason="fired late, corrected from the video"),
+        read_at("09:07:00", chip="new1"),                       # unknown until assigned
+        assign_chip("3", "NEW1"),
+        RejectedEntry("finish-main", "aa00garbage", "bad LRC", 0, 7),
+        penalty("2", 15, reason="obstruction"),
+        set_status("1", "DQ", reason="ran forwards"),
+        register(athlete("9", "chip9")),
+        read_at("09:05:00", chip="chip9"),
+        set_status("1", None, reason="appeal upheld"),
+    ]
+    return [Journaled(seq, entry) for seq, entry in enumerate(entries, start=1)]
+
+
+def test_entry_by_entry_equals_rebuild_in_bulk() -> None:
+    ev = event(race(gun=None))
+    athletes = [athlete("1"), athlete("2"), athlete("3")]
+    live = Standings(ev, athletes)
+    changed: list[set[str]] = []
+    for item in journal():
+        changed.append(apply(live, item).bibs)
+    rebuilt = Standings(ev, athletes)
+    assert apply_all(rebuilt, journal()) == []
+    assert results_csv(ev, live.results()) == results_csv(ev, rebuilt.results())
+    rows = {row.bib: row for row in rebuilt.results()}
+    # 08:59:50 was before the planned gun but is 20 s after the corrected one; the DQ was
+    # withdrawn on appeal.
+    assert (rows["1"].status, rows["1"].gun_ms) == ("FIN", 20_000)
+    assert rows["2"].gun_ms == 390_000 + 15_000           # 09:06:00 from 08:59:30, + penalty
+    assert rows["3"].gun_ms == 450_000                     # the claimed unknown chip
+    assert rows["9"].gun_ms == 330_000
+    assert changed[4] == {"3"} and changed[6] == {"2"}
+
+
+def test_a_read_before_a_corrected_gun_counts_after_the_correction() -> None:
+    ev = event(race(gun="09:00:00"))
+    table = Standings(ev, [athlete("1")])
+    apply_all(table, [Journaled(1, read_at("09:05:00")), Journaled(2, read_at("08:59:50"))])
+    assert table.result("1").gun_ms == 300_000
+    # Moved to 08:59:40, the gun puts the 08:59:50 read inside the race: it is now the finish.
+    apply(table, Journaled(3, gun("mile", at("08:59:40"))))
+    assert table.result("1").gun_ms == 10_000
+
+
+def test_actions_that_cannot_apply_are_reported_not_raised_in_a_rebuild() -> None:
+    table = Standings(event(), [athlete("1")])
+    errors = apply_all(table, [Journaled(1, penalty("77", 5)),
+                               Journaled(2, gun("marathon", at("09:00:00"))),
+                               Journaled(3, set_status("1", "DNF"))])
+    assert [seq for seq, _ in errors] == [1, 2]
+    assert "77" in errors[0][1] and "marathon" in errors[1][1]
+    assert table.result("1").status == "DNF"
+    with pytest.raises(ActionError):
+        apply(table, Journaled(4, assign_chip("404", "x")))
