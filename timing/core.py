@@ -257,8 +257,9 @@ class TimingCore:
                 entry = item.entry
                 if isinstance(entry, ReadEntry):
                     self._seen.add(dedup_key(entry.reader_id, entry.read))
-            self.stats.action_errors.extend(apply_all(self.standings, batch))
+            self.stats.action_errors.extend(apply_all(self.standings, batch, settle=False))
             self.seq = batch[-1].seq
+        self.standings.settle()
 
 
 def _now_ms() -> int:

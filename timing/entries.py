@@ -179,9 +179,11 @@ def apply(standings: Standings, item: Journaled) -> Applied:
     return applied
 
 
-def apply_all(standings: Standings, items: Iterable[Journaled]) -> list[tuple[int, str]]:
+def apply_all(standings: Standings, items: Iterable[Journaled],
+              settle: bool = True) -> list[tuple[int, str]]:
     """A rebuild: every entry in order, reads in bulk between actions (same result as one by
-    one, much faster). Returns (seq, message) for actions that could not apply."""
+    one, much faster). Returns (seq, message) for actions that could not apply. With
+    `settle=False` the last reads are left for `standings.settle()` (a rebuild in batches)."""
     errors: list[tuple[int, str]] = []
     pending: list[tuple[str, Read]] = []
     for item in items:
@@ -190,14 +192,16 @@ def apply_all(standings: Standings, items: Iterable[Journaled]) -> list[tuple[in
             pending.append((entry.reader_id, entry.read))
         elif isinstance(entry, ActionEntry):
             if pending:
-                standings.add_reads(pending)
+                standings.add_reads(pending, settle=False)
                 pending = []
             try:
                 apply_action(standings, entry, Applied(item.seq))
             except ActionError as error:
                 errors.append((item.seq, str(error)))
     if pending:
-        standings.add_reads(pending)
+        standings.add_reads(pending, settle=False)
+    if settle:
+        standings.settle()
     return errors
 
 

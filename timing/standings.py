@@ -54,6 +54,7 @@ class Standings:
         self._unknown_chips: dict[str, list[tuple[str, int]]] = {}
         self._unknown_bibs: dict[str, list[tuple[str, int]]] = {}
         self._ranks: dict[RankKey, list[int]] = {}
+        self._unsettled: dict[str, AthleteState] = {}
         for athlete in athletes:
             self.add_athlete(athlete)
         for adjustment in adjustments:
@@ -73,6 +74,7 @@ class Standings:
     def add_point_read(self, point: str, ms: int, *, chip: str = "",
                        bib: str | None = None) -> ReadOutcome:
         """Feed one read already placed in time (ms since 1970 UTC, clock offset applied)."""
+        self.settle()
         state, outcome = self._owner(chip, bib, point, ms)
         if state is None:
             return outcome
@@ -81,15 +83,20 @@ class Standings:
             return ReadOutcome("off_course", state.athlete.bib)
         return ReadOutcome("athlete", state.athlete.bib, changed)
 
-    def add_reads(self, reads: Iterable[tuple[str, Read]]) -> list[tuple[int, ReadOutcome]]:
+    def add_reads(self, reads: Iterable[tuple[str, Read]],
+                  settle: bool = True) -> list[tuple[int, ReadOutcome]]:
         """Feed many reads at once (a rescore): store them all, then derive each athlete once.
+
+        With `settle=False` the athletes are derived later, once, by `settle()` (which every
+        other method calls first): a rebuild feeding millions of reads in batches derives each
+        athlete once, not once per batch.
 
         Returns `(index, outcome)` for the reads that belong to nobody (unknown reader, chip or
         bib), so that the caller can report where each came from. The loop is the hot path of
         a rescore (millions of reads), hence the local names.
         """
         unowned: list[tuple[int, ReadOutcome]] = []
-        touched: dict[str, AthleteState] = {}
+        touched = self._unsettled
         reader_point = self._reader_point
         read_ms = self.clock.read_ms
         chip_cache = self._chip_cache
@@ -113,16 +120,25 @@ class Standings:
             else:
                 times.append(ms)
             touched[state.athlete.bib] = state
+        if settle:
+            self.settle()
+        return unowned
+
+    def settle(self) -> None:
+        """Derive the athletes `add_reads(settle=False)` left unsorted and underived."""
+        if not self._unsettled:
+            return
+        touched, self._unsettled = self._unsettled, {}
         for state in touched.values():
             for times in state.times.values():
                 times.sort()
             self._rederive(state)
-        return unowned
 
     # -- timekeeper actions ------------------------------------------------------------------
 
     def add_athlete(self, athlete: Athlete) -> None:
         """Register a participant; reads already seen for their chips or bib become theirs."""
+        self.settle()
         if athlete.bib in self._states:
             raise ValueError(f"bib {athlete.bib} is already registered")
         for chip in athlete.chips:
@@ -138,6 +154,7 @@ class Standings:
 
     def assign_chip(self, bib: str, chip: str) -> None:
         """Give `bib` another chip; reads of that chip seen as unknown become theirs."""
+        self.settle()
         state = self._states[bib]
         self._check_chip_free(chip)
         self._chip_cache.clear()
@@ -145,6 +162,7 @@ class Standings:
         self._rederive(state)
 
     def apply_adjustment(self, adjustment: Adjustment) -> None:
+        self.settle()
         state = self._states.get(adjustment.bib)
         if state is None:
             raise KeyError(adjustment.bib)
@@ -157,11 +175,13 @@ class Standings:
 
     def clear_status(self, bib: str) -> None:
         """Let the reads decide the status of `bib` again (undo a status adjustment)."""
+        self.settle()
         self._states[bib].status_override = None
         self._rederive(self._states[bib])
 
     def set_gun(self, race_id: str, gun_ms: int | None, wave_id: str | None = None) -> None:
         """Fire (or correct) the gun of a race or of one of its waves."""
+        self.settle()
         race = self._races[race_id]
         if wave_id is None:
             race = _replace_gun(race, gun_ms)
@@ -190,13 +210,16 @@ class Standings:
 
     def unknown_chips(self) -> dict[str, int]:
         """Unknown chip -> number of reads kept for it."""
+        self.settle()
         return {chip: len(reads) for chip, reads in self._unknown_chips.items()}
 
     def unknown_bibs(self) -> dict[str, int]:
+        self.settle()
         return {bib: len(reads) for bib, reads in self._unknown_bibs.items()}
 
     def passing_count(self) -> int:
         """Passings of every athlete at every point of their race, all laps counted."""
+        self.settle()
         total = 0
         for state in self._states.values():
             gun = state.gun_ms()
@@ -214,6 +237,7 @@ class Standings:
         return bisect_left(self._ranks.get((race_id, dimension, value), []), rank_ms) + 1
 
     def result(self, bib: str) -> ResultRow:
+        self.settle()
         state = self._states[bib]
         athlete = state.athlete
         race_id = state.race.id
@@ -235,6 +259,7 @@ class Standings:
 
     def results(self, race_id: str | None = None) -> list[ResultRow]:
         """Result rows in SCORING.md order: race by race, finishers by place, then the rest."""
+        self.settle()
         rows = [self.result(bib) for bib, state in self._states.items()
                 if race_id is None or state.race.id == race_id]
         race_order = {race.id: index for index, race in enumerate(self.event.races)}
