@@ -30,7 +30,7 @@ from timing.entries import (
     apply_all,
     dedup_key,
 )
-from timing.reads import Read, Record, Rejected
+from timing.reads import Record, Rejected
 from timing.results import ResultRow
 from timing.standings import Standings
 from timing.store import LoadedEvent, Store
@@ -129,8 +129,11 @@ class TimingCore:
                                                      record.line))
                 pending.rejected += 1
             elif not known_reader:
+                # Kept whole, so that the read can be recovered once the reader is configured.
+                shown = record.raw or (f"chip={record.chip} bib={record.bib or ''} "
+                                       f"time={record.time.isoformat()}")
                 pending.entries.append(RejectedEntry(
-                    reader_id, record.raw, f"unknown reader {reader_id!r}", now, record.line))
+                    reader_id, shown, f"unknown reader {reader_id!r}", now, record.line))
                 pending.rejected += 1
             else:
                 key = dedup_key(reader_id, record)
@@ -145,9 +148,6 @@ class TimingCore:
         last_seq = await self._enqueue(pending)
         return Submitted(len(pending.entries) - pending.rejected, pending.duplicates,
                          pending.rejected, last_seq)
-
-    async def submit_reads(self, reader_id: str, reads: Sequence[Read]) -> Submitted:
-        return await self.submit(reader_id, reads)
 
     async def act(self, action: ActionEntry) -> int:
         """Journal a timekeeper's action; refused (ActionError) before journaling if it cannot
