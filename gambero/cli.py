@@ -1,8 +1,10 @@
-"""The `gambero` command: `score` an event directory, `parse` a reader's bytes."""
+"""The `gambero` command: `score` an event directory, `parse` a reader's bytes, `import` an
+event into the database, `db upgrade` its schema."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
 import os
@@ -14,11 +16,13 @@ from typing import cast
 
 from gambero.offline import score_event, shown_raw
 from readers.protocols import FORMATS, make_parser
-from timing.eventfile import EventFileError
+from timing.eventfile import EventFileError, load_event
+from timing.participants import CsvHeaderError
 from timing.reads import Read, Rejected
 from timing.results import results_csv
 
 EXIT_OK = 0
+EXIT_DATABASE_FAILED = 1
 EXIT_UNUSABLE_INPUT = 2
 
 
@@ -51,6 +55,27 @@ def _argument_parser() -> argparse.ArgumentParser:
     parse.add_argument("file", nargs="?", type=Path, metavar="FILE",
                        help="the capture to decode (standard input when left out)")
     parse.set_defaults(run=_parse)
+
+    importing = commands.add_parser(
+        "import", help="load an event directory into the database",
+        description="Load EVENT.toml, participants.csv and adjustments.csv into the database "
+                    "(gambero.db beside EVENT.toml, unless DATABASE_URL names another), "
+                    "creating or migrating its schema first. Re-importing updates participants "
+                    "by bib, replaces the adjustments and never touches the journal; it prints "
+                    "what changed.")
+    importing.add_argument("event", type=Path, metavar="EVENT.toml")
+    importing.set_defaults(run=_import)
+
+    db = commands.add_parser("db", help="manage the database",
+                             description="Manage Gambero's database.")
+    actions = db.add_subparsers(required=True, metavar="ACTION")
+    upgrade = actions.add_parser(
+        "upgrade", help="create or migrate the database schema",
+        description="Bring the schema of the database EVENT.toml uses (gambero.db beside it, "
+                    "unless DATABASE_URL names another) up to date; with no EVENT.toml, the "
+                    "database DATABASE_URL names.")
+    upgrade.add_argument("event", nargs="?", type=Path, metavar="EVENT.toml")
+    upgrade.set_defaults(run=_db_upgrade)
     return parser
 
 
@@ -113,6 +138,69 @@ def _parse(args: argparse.Namespace) -> int:
     print(f"{_count(counts['reads'], 'read')}, {_count(counts['rejected'], 'rejected record')}",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    event: Path = args.event
+    try:
+        files = load_event(event, FORMATS)
+    except (EventFileError, CsvHeaderError) as error:
+        problems = error.problems if isinstance(error, EventFileError) else [error.problem]
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"gambero import: {event} cannot be imported", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    for problem in files.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    # The database layer is loaded only by the commands that use it (`parse` starts fast).
+    from gambero import database
+
+    url = database.database_url(files.directory)
+    try:
+        migrated, report = asyncio.run(
+            database.import_event(url, files, str(event.resolve())))
+    except database.ERRORS as error:
+        return _database_failed("import", url, error)
+    print(f"database {migrated.url}: {migrated.describe()}")
+    print(f'imported {event} as event "{files.event.name}" (id {report.event_id})')
+    print(report.summary())
+    for line in database.report_lines(report):
+        print(line)
+    if files.problems:
+        print(f"{_count(len(files.problems), 'problem')} reported: rows with mistakes were not "
+              "imported", file=sys.stderr)
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from gambero import database
+
+    event: Path | None = args.event
+    if event is None:
+        if not os.environ.get("DATABASE_URL", "").strip():
+            print("gambero db upgrade: give EVENT.toml (its database is gambero.db beside it) "
+                  "or set DATABASE_URL", file=sys.stderr)
+            return EXIT_UNUSABLE_INPUT
+        url = database.database_url()
+    elif not event.is_file():
+        print(f"gambero db upgrade: {event}: no such file", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    else:
+        url = database.database_url(event.parent)
+    try:
+        migrated = asyncio.run(database.upgrade(url))
+    except database.ERRORS as error:
+        return _database_failed("db upgrade", url, error)
+    print(f"database {migrated.url}: {migrated.describe()}")
+    return EXIT_OK
+
+
+def _database_failed(command: str, url: str, error: Exception) -> int:
+    from gambero import database
+
+    print(f"gambero {command}: database {database.shown_url(url)}: "
+          f"{database.failure_reason(error)}", file=sys.stderr)
+    return EXIT_DATABASE_FAILED
 
 
 class _InputError(Exception):

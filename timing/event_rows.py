@@ -50,6 +50,8 @@ class ImportReport:
     created: bool
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    """Bibs not removed although their row was skipped for a mistake (fix the row)."""
     changed: dict[str, list[str]] = field(default_factory=dict)
     """bib -> the fields that changed, e.g. ["wave", "chips"]."""
     adjustments_before: int = 0
@@ -59,6 +61,8 @@ class ImportReport:
         verb = "created" if self.created else "updated"
         text = (f"event {verb}: {len(self.added)} participants added, {len(self.changed)} "
                 f"changed, {len(self.removed)} removed; {self.adjustments} adjustments")
+        if self.kept:
+            text += f"; {len(self.kept)} kept unchanged because their rows have mistakes"
         if self.adjustments != self.adjustments_before:
             text += f" (were {self.adjustments_before})"
         return text
@@ -80,7 +84,7 @@ def save_event(connection: Connection, files: EventFiles, source: str) -> Import
         event_id = row.id
         _replace_configuration(session, event_id, event)
         report = ImportReport(event_id, created)
-        _sync_participants(session, event_id, files.athletes, report)
+        _sync_participants(session, event_id, files.athletes, files.skipped_bibs, report)
         _replace_adjustments(session, event_id, files.adjustments, report)
         session.commit()
     return report
@@ -114,15 +118,19 @@ def _replace_configuration(session: Session, event_id: int, event: Event) -> Non
 
 
 def _sync_participants(session: Session, event_id: int, athletes: list[Athlete],
-                       report: ImportReport) -> None:
+                       skipped: set[str], report: ImportReport) -> None:
     existing = {row.bib: row for row in session.scalars(
         select(ParticipantRow).where(ParticipantRow.event_id == event_id))}
     chips = _chips_by_participant(session, event_id)
     wanted = {athlete.bib: athlete for athlete in athletes}
     for bib, row in existing.items():
-        if bib not in wanted:
-            session.delete(row)
-            report.removed.append(bib)
+        if bib in wanted:
+            continue
+        if bib in skipped:  # a typo in the row is not a withdrawal
+            report.kept.append(bib)
+            continue
+        session.delete(row)
+        report.removed.append(bib)
     written: list[tuple[ParticipantRow, Athlete]] = []
     for bib, athlete in wanted.items():
         found = existing.get(bib)
@@ -135,6 +143,8 @@ def _sync_participants(session: Session, event_id: int, athletes: list[Athlete],
             before = _as_athlete(row, chips.get(row.id, []))
             changed = [name for name in COMPARED_FIELDS
                        if getattr(before, name) != getattr(athlete, name)]
+            if before.extra != athlete.extra:  # not part of Athlete equality
+                changed.append("extra")
             if not changed:
                 continue
             report.changed[bib] = changed

@@ -54,6 +54,8 @@ class EventFiles:
     athletes: list[Athlete]
     adjustments: list[Adjustment]
     problems: list[Problem] = field(default_factory=list)
+    skipped_bibs: set[str] = field(default_factory=set)
+    """Bibs whose participants.csv row was skipped for a mistake (reported in `problems`)."""
 
 
 def load_event(path: str | FilePath, formats: Collection[str] | None = None) -> EventFiles:
@@ -64,8 +66,9 @@ def load_event(path: str | FilePath, formats: Collection[str] | None = None) -> 
     event = parse_event_toml(_read_text(toml_path), str(toml_path), formats)
     directory = toml_path.parent
     participants_path = directory / "participants.csv"
+    skipped: set[str] = set()
     athletes, problems = parse_participants(_read_text(participants_path), event,
-                                            str(participants_path))
+                                            str(participants_path), skipped)
     adjustments: list[Adjustment] = []
     adjustments_path = directory / "adjustments.csv"
     if adjustments_path.exists():
@@ -73,7 +76,7 @@ def load_event(path: str | FilePath, formats: Collection[str] | None = None) -> 
             _read_text(adjustments_path), {athlete.bib for athlete in athletes},
             str(adjustments_path))
         problems.extend(more)
-    return EventFiles(event, directory, athletes, adjustments, problems)
+    return EventFiles(event, directory, athletes, adjustments, problems, skipped)
 
 
 def _read_text(path: FilePath) -> str:

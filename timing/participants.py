@@ -55,15 +55,21 @@ def _rows(text: str, file_name: str,
         if not any(field.strip() for field in fields):
             continue
         if len(fields) > len(columns):
-            yield start, {"__error__": f"{len(fields)} fields for {len(columns)} columns"}
+            error = {"__error__": f"{len(fields)} fields for {len(columns)} columns"}
+            if "bib" in columns:
+                error["bib"] = fields[columns.index("bib")].strip()
+            yield start, error
             continue
         values = [field.strip() for field in fields] + [""] * (len(columns) - len(fields))
         yield start, dict(zip(columns, values, strict=True))
 
 
-def parse_participants(text: str, event: Event,
-                       file_name: str = "participants.csv") -> tuple[list[Athlete], list[Problem]]:
+def parse_participants(text: str, event: Event, file_name: str = "participants.csv",
+                       skipped: set[str] | None = None) -> tuple[list[Athlete], list[Problem]]:
+    """The athletes of participants.csv and the problems found. Bibs of rows skipped for a
+    mistake are added to `skipped` (an import must not take such a row for a withdrawal)."""
     problems: list[Problem] = []
+    skipped_bibs = skipped if skipped is not None else set()
     athletes: list[Athlete] = []
     bibs: set[str] = set()
     chip_owner: dict[str, str] = {}
@@ -78,6 +84,8 @@ def parse_participants(text: str, event: Event,
 
         if "__error__" in row:
             report(f"row skipped: {row['__error__']}")
+            if row.get("bib"):
+                skipped_bibs.add(row["bib"])
             continue
         bib = row["bib"]
         if not bib:
@@ -89,11 +97,13 @@ def parse_participants(text: str, event: Event,
         gender = row["gender"].upper()
         if gender not in GENDERS:
             report(f"bib {bib} skipped: gender must be F, M or X, not {row['gender']!r}")
+            skipped_bibs.add(bib)
             continue
         race = races.get(row["race"])
         if race is None:
             report(f"bib {bib} skipped: no race has id {row['race']!r} "
                    f"(races: {', '.join(races)})")
+            skipped_bibs.add(bib)
             continue
         birth_date = None
         if row.get("birth_date"):
