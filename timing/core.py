@@ -30,7 +30,7 @@ from timing.entries import (
     apply_all,
     dedup_key,
 )
-from timing.reads import Record, Rejected
+from timing.reads import Read, Record, Rejected
 from timing.results import ResultRow
 from timing.standings import Standings
 from timing.store import LoadedEvent, Store
@@ -93,6 +93,9 @@ class TimingCore:
         self.seq = 0
         self.stats = CoreStats()
         self._seen: set[DedupKey] = set()
+        """Identities of the reads in the journal (committed)."""
+        self._in_flight: dict[DedupKey, asyncio.Future[int]] = {}
+        """Identities of reads submitted and not yet committed -> their commit's answer."""
         self._readers = {reader.id for reader in loaded.event.readers}
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -122,6 +125,7 @@ class TimingCore:
         """Journal what a reader sent (reads and rejected records); returns once durable."""
         now = received_ms if received_ms is not None else _now_ms()
         pending = _Pending([], [], asyncio.get_running_loop().create_future())
+        repeats: list[tuple[asyncio.Future[int], Read]] = []
         known_reader = reader_id in self._readers
         for record in records:
             if isinstance(record, Rejected):
@@ -140,14 +144,39 @@ class TimingCore:
                 if key in self._seen:
                     pending.duplicates += 1
                     continue
-                self._seen.add(key)
+                in_flight = self._in_flight.get(key)
+                if in_flight is not None:
+                    # The same read is in a commit not yet finished: answer only once that
+                    # commit is, and store this copy if that commit fails.
+                    repeats.append((in_flight, record))
+                    continue
+                self._in_flight[key] = pending.done
                 pending.keys.append(key)
                 pending.entries.append(ReadEntry(reader_id, record, now))
-        if not pending.entries:
-            return Submitted(0, pending.duplicates, 0, self.seq)
-        last_seq = await self._enqueue(pending)
-        return Submitted(len(pending.entries) - pending.rejected, pending.duplicates,
-                         pending.rejected, last_seq)
+        last_seq = await self._enqueue(pending) if pending.entries else self.seq
+        answer = Submitted(len(pending.entries) - pending.rejected, pending.duplicates,
+                           pending.rejected, last_seq)
+        return await self._after_repeats(reader_id, repeats, answer, received_ms)
+
+    async def _after_repeats(self, reader_id: str, repeats: list[tuple[asyncio.Future[int], Read]],
+                             answer: Submitted, received_ms: int | None) -> Submitted:
+        """Wait for the commits that held the reads `repeats` repeat; resubmit the reads whose
+        commit failed (they are not in the journal, so they are not duplicates)."""
+        if not repeats:
+            return answer
+        lost: list[Read] = []
+        last_seq = answer.last_seq
+        for commit, read in repeats:
+            try:
+                last_seq = max(last_seq, await asyncio.shield(commit))
+            except Exception:
+                lost.append(read)
+        duplicates = answer.duplicates + len(repeats) - len(lost)
+        if lost:
+            again = await self.submit(reader_id, lost, received_ms)
+            return Submitted(answer.accepted + again.accepted, duplicates + again.duplicates,
+                             answer.rejected, max(last_seq, again.last_seq))
+        return Submitted(answer.accepted, duplicates, answer.rejected, last_seq)
 
     async def act(self, action: ActionEntry) -> int:
         """Journal a timekeeper's action; refused (ActionError) before journaling if it cannot
@@ -191,10 +220,15 @@ class TimingCore:
             await self.store.append(self.event_id, first, entries, _now_ms())
         except Exception as error:  # nothing was written: let every submitter know
             for pending in batch:
-                self._seen.difference_update(pending.keys)
+                for key in pending.keys:
+                    del self._in_flight[key]
                 if not pending.done.done():
                     pending.done.set_exception(error)
             return
+        for pending in batch:
+            for key in pending.keys:
+                del self._in_flight[key]
+            self._seen.update(pending.keys)
         self.seq = first + len(entries) - 1
         self.stats.commits += 1
         self.stats.entries += len(entries)

@@ -71,10 +71,15 @@ class Store:
         """Connect (and bring the schema up to date unless `migrate` is False)."""
         engine = create_async_engine(url)
         if engine.dialect.name == "sqlite":
-            sa_event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            sa_event.listen(engine.sync_engine, "connect", _sqlite_connect)
+            sa_event.listen(engine.sync_engine, "begin", _sqlite_begin)
         store = cls(engine)
         if migrate:
-            await store.upgrade()
+            try:
+                await store.upgrade()
+            except BaseException:
+                await engine.dispose()
+                raise
         return store
 
     async def close(self) -> None:
@@ -185,7 +190,11 @@ def _entry(row: Any) -> Entry:
                        int(row["recorded_ms"]), row["reason"] or "")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 driver opens transactions itself, and not before CREATE TABLE: a migration
+    # killed half-way would leave half a schema. Take the transactions over (`_sqlite_begin`)
+    # so that DDL is transactional too.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers run beside the writer; synchronous=FULL makes a commit survive a power
     # cut, not only a crash of the process (a read is acknowledged only after its commit).
@@ -194,6 +203,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def _run_alembic_upgrade(connection: Connection, revision: str) -> None:
