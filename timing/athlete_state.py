@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 
 from timing.model import Adjustment, Athlete, Race, Status
+from timing.places import RankKey, rank_keys
 from timing.rules import first_passing, passings
 
-RankGroups = tuple[tuple[str, str, str], ...]
+RankGroups = tuple[RankKey, ...]
 
 
 class AthleteState:
@@ -40,6 +41,10 @@ class AthleteState:
 
     def add_time(self, point: str, ms: int) -> None:
         insort(self.times.setdefault(point, []), ms)
+
+    def remove_time(self, point: str, ms: int) -> None:
+        times = self.times[point]
+        del times[bisect_left(times, ms)]
 
     def gun_ms(self) -> int | None:
         return self.race.gun_for(self.athlete.wave)
@@ -104,11 +109,7 @@ def derive(state: AthleteState) -> bool:
         assert state.chip_start_ms is not None
         state.chip_time_ms = finish - state.chip_start_ms + state.penalty_ms
         state.rank_ms = state.gun_time_ms if race.rank_by == "gun" else state.chip_time_ms
-        athlete = state.athlete
-        groups = [(race.id, "", ""), (race.id, "gender", athlete.gender)]
-        if athlete.category:
-            groups.append((race.id, "category", athlete.category))
-        state.rank_groups = tuple(groups)
+        state.rank_groups = rank_keys(race.id, state.athlete.gender, state.athlete.category)
     else:
         state.gun_time_ms = state.chip_time_ms = state.rank_ms = None
         state.rank_groups = ()

@@ -28,6 +28,7 @@ from timing.entries import (
     RejectedEntry,
     apply,
     apply_all,
+    check_action,
     dedup_key,
 )
 from timing.reads import Read, Record, Rejected
@@ -181,7 +182,7 @@ class TimingCore:
     async def act(self, action: ActionEntry) -> int:
         """Journal a timekeeper's action; refused (ActionError) before journaling if it cannot
         apply. Returns its sequence number once durable."""
-        self._check_action(action)
+        check_action(self.standings, action)
         pending = _Pending([action], [], asyncio.get_running_loop().create_future())
         return await self._enqueue(pending)
 
@@ -259,31 +260,6 @@ class TimingCore:
         except ActionError as error:  # checked before journaling: only if the event changed
             self.stats.action_errors.append((item.seq, str(error)))
             return Applied(item.seq)
-
-    def _check_action(self, action: ActionEntry) -> None:
-        """Raise ActionError if `action` would not apply to the current standings."""
-        payload = action.payload
-        if action.action in ("status", "penalty", "chip"):
-            bib = str(payload.get("bib"))
-            if bib not in self.standings.athlete_bibs():
-                raise ActionError(f"{action.action}: no participant has bib {bib!r}")
-        if action.action == "gun":
-            race_id = str(payload.get("race"))
-            try:
-                race = self.standings.race(race_id)
-            except KeyError:
-                raise ActionError(f"gun: no race {race_id!r}") from None
-            wave = payload.get("wave")
-            if wave is not None and race.wave(str(wave)) is None:
-                raise ActionError(f"gun: race {race_id} has no wave {wave!r}")
-        if action.action == "chip":
-            chip = str(payload.get("chip"))
-            owner = self.standings.chip_owner(chip)
-            if owner is not None:
-                raise ActionError(f"chip: {chip} already belongs to bib {owner}")
-        if action.action == "participant" and str(payload.get("bib")) in \
-                self.standings.athlete_bibs():
-            raise ActionError(f"participant: bib {payload.get('bib')} is already registered")
 
     async def _replay(self) -> None:
         async for batch in self.store.replay(self.event_id):

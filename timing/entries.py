@@ -20,8 +20,9 @@ from timing.standings import ReadOutcome, Standings
 ClockKind = Literal["local", "utc", "undated"]
 """How a stored reader time is to be read back (see `timing.reads`)."""
 
-ActionName = Literal["gun", "status", "penalty", "chip", "participant"]
-ACTIONS: tuple[ActionName, ...] = ("gun", "status", "penalty", "chip", "participant")
+ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void"]
+ACTIONS: tuple[ActionName, ...] = ("gun", "status", "penalty", "chip", "participant", "edit",
+                                   "void")
 
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -127,21 +128,41 @@ def penalty(bib: str, seconds: float, *, actor: str = "", at_ms: int = 0,
     return ActionEntry("penalty", {"bib": bib, "seconds": seconds}, actor, at_ms, reason)
 
 
-def assign_chip(bib: str, chip: str, *, actor: str = "", at_ms: int = 0,
+def assign_chip(bib: str, chip: str, *, move: bool = False, actor: str = "", at_ms: int = 0,
                 reason: str = "") -> ActionEntry:
-    return ActionEntry("chip", {"bib": bib, "chip": chip}, actor, at_ms, reason)
+    """Give `bib` a chip. A chip someone else has is refused unless `move` (a swap at the
+    desk): then every read of it, before and after, is the new wearer's."""
+    return ActionEntry("chip", {"bib": bib, "chip": chip, "move": move}, actor, at_ms, reason)
+
+
+def void(reader_id: str, read: Read, *, seq: int | None = None, actor: str = "", at_ms: int = 0,
+         reason: str = "") -> ActionEntry:
+    """A correction: the read (journal entry `seq`) no longer counts. The read stays in the
+    journal; this entry says it is void."""
+    micros, clock = encode_time(read)
+    payload: dict[str, object] = {"reader": reader_id, "chip": read.chip, "bib": read.bib,
+                                  "time": micros, "clock": clock, "seq": seq}
+    return ActionEntry("void", payload, actor, at_ms, reason)
 
 
 def register(athlete: Athlete, *, actor: str = "", at_ms: int = 0,
              reason: str = "") -> ActionEntry:
     """A participant added during the event (late registration at the desk)."""
-    payload: dict[str, object] = {
+    return ActionEntry("participant", _athlete_payload(athlete), actor, at_ms, reason)
+
+
+def edit(athlete: Athlete, *, actor: str = "", at_ms: int = 0, reason: str = "") -> ActionEntry:
+    """A participant edited during the event (same bib; any other field, chips included)."""
+    return ActionEntry("edit", _athlete_payload(athlete), actor, at_ms, reason)
+
+
+def _athlete_payload(athlete: Athlete) -> dict[str, object]:
+    return {
         "bib": athlete.bib, "first_name": athlete.first_name, "last_name": athlete.last_name,
         "gender": athlete.gender, "race": athlete.race, "wave": athlete.wave,
         "chips": list(athlete.chips), "club": athlete.club, "category": athlete.category,
         "birth_date": athlete.birth_date.isoformat() if athlete.birth_date else None,
     }
-    return ActionEntry("participant", payload, actor, at_ms, reason)
 
 
 def athlete_from(payload: Mapping[str, object]) -> Athlete:
@@ -232,19 +253,86 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
                                                   reason=entry.reason))
             applied.bibs.add(bib)
         elif entry.action == "chip":
-            bib = str(payload["bib"])
-            standings.assign_chip(bib, str(payload["chip"]))
-            applied.bibs.add(bib)
-        elif entry.action == "participant":
+            bib, chip = str(payload["bib"]), str(payload["chip"])
+            previous = standings.chip_owner(chip)
+            if previous not in (None, bib) and not payload.get("move"):
+                raise ActionError(f"chip {chip} already belongs to bib {previous}")
+            standings.assign_chip(bib, chip)
+            applied.bibs.update({bib} if previous is None else {bib, previous})
+        elif entry.action in ("participant", "edit"):
             athlete = athlete_from(payload)
-            standings.add_athlete(athlete)
+            if entry.action == "participant":
+                standings.add_athlete(athlete)
+            else:
+                standings.update_athlete(athlete)
             applied.bibs.add(athlete.bib)
+        elif entry.action == "void":
+            moment, dated = decode_time(int(str(payload["time"])), str(payload["clock"]))
+            voided_bib = payload.get("bib")
+            read = Read(str(payload.get("chip") or ""), moment, dated,
+                        bib=None if voided_bib is None else str(voided_bib))
+            if not standings.remove_read(str(payload["reader"]), read):
+                raise ActionError(f"void: no such read ({payload.get('seq')})")
+            owner = standings.chip_owner(read.chip) if read.bib is None else read.bib
+            if owner is not None:
+                applied.bibs.add(owner)
         else:
             raise ActionError(f"unknown action {entry.action!r}")
     except (KeyError, ValueError, TypeError) as error:
         if isinstance(error, ActionError):
             raise
         raise ActionError(f"{entry.action}: {_describe(error)}") from error
+
+
+def check_action(standings: Standings, action: ActionEntry) -> None:
+    """Raise ActionError if `action` would not apply to `standings` (the live core checks
+    before journaling, so that the journal holds no action that cannot apply)."""
+    payload = action.payload
+    if action.action in ("status", "penalty", "chip"):
+        bib = str(payload.get("bib"))
+        if bib not in standings.athlete_bibs():
+            raise ActionError(f"{action.action}: no participant has bib {bib!r}")
+    if action.action == "gun":
+        race_id = str(payload.get("race"))
+        try:
+            race = standings.race(race_id)
+        except KeyError:
+            raise ActionError(f"gun: no race {race_id!r}") from None
+        wave = payload.get("wave")
+        if wave is not None and race.wave(str(wave)) is None:
+            raise ActionError(f"gun: race {race_id} has no wave {wave!r}")
+    if action.action == "chip":
+        chip = str(payload.get("chip"))
+        owner = standings.chip_owner(chip)
+        if owner not in (None, payload.get("bib")) and not payload.get("move"):
+            raise ActionError(f"chip: {chip} already belongs to bib {owner} (move it "
+                              "explicitly to swap)")
+    if action.action == "edit":
+        bib = str(payload.get("bib"))
+        if bib not in standings.athlete_bibs():
+            raise ActionError(f"edit: no participant has bib {bib!r}")
+        try:
+            athlete = athlete_from(payload)
+            standings.race(athlete.race)
+        except (KeyError, ValueError) as error:
+            raise ActionError(f"edit: {error}") from None
+        for chip in athlete.chips:
+            owner = standings.chip_owner(chip)
+            if owner not in (None, bib):
+                raise ActionError(f"edit: chip {chip} already belongs to bib {owner}")
+    if action.action == "participant" and str(payload.get("bib")) in \
+            standings.athlete_bibs():
+        raise ActionError(f"participant: bib {payload.get('bib')} is already registered")
+    if action.action == "status" and payload.get("status") is not None:
+        _status(payload.get("status"))
+    if action.action == "penalty":
+        try:
+            seconds = float(str(payload.get("seconds")))
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds < 86_400:
+            raise ActionError(f"penalty: seconds must be a number >= 0, not "
+                              f"{payload.get('seconds')!r}")
 
 
 def _status(value: object) -> Status:

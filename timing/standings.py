@@ -3,15 +3,18 @@
 Each athlete keeps the sorted times of every read at every point (all chips, all readers of the
 point, manual entries). Everything else (passings, chip start, finish, splits, status, times)
 is derived from those lists by `timing.rules`, so an out-of-order read only means re-deriving one
-athlete, and a gun moved after the fact only means re-deriving its race. Places are not stored:
-each race keeps sorted lists of the finishers' ranking times (overall, per gender, per category)
-and a place is `1 + the number of strictly faster finishers` (a bisect), which gives shared
-places on ties and the skipped place after them (1, 2, 2, 4) for free.
+athlete, and a gun moved after the fact only means re-deriving its race. Places come from
+`timing.places`.
+
+Reads belong to whoever wears the chip (or has the bib) *now*: a log keeps every read by the
+identity it names (chip or bib), so that a chip assigned late, moved to another athlete or
+taken away, a participant edited or a read voided re-attributes exactly the reads concerned.
+Reads of identities nobody has are the unknown chips and bibs.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import insort
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -19,6 +22,7 @@ from typing import Literal
 from timing.athlete_state import AthleteState, derive
 from timing.clock import EventClock
 from timing.model import Adjustment, Athlete, Event, Race
+from timing.places import Places
 from timing.reads import Read
 from timing.results import ResultRow, sort_rows
 from timing.rules import passings
@@ -36,8 +40,15 @@ class ReadOutcome:
     changed: bool = False
 
 
-RankKey = tuple[str, str, str]
-"""(race id, dimension, value): dimension "" overall, "gender" or "category"."""
+Logged = tuple[str, int]
+"""A read as the log keeps it: (point id, ms)."""
+_BIB = "\x1f"
+"""Prefix of bib identities in the log (a control character: no chip code has one)."""
+
+
+def identity(chip: str, bib: str | None) -> str:
+    """The log key of a read: its chip in lower case, or its bib."""
+    return chip.lower() if bib is None else _BIB + bib
 
 
 class Standings:
@@ -49,11 +60,13 @@ class Standings:
         self._reader_point: dict[str, tuple[str, int]] = {
             reader.id: (reader.point, reader.clock_offset_ms) for reader in event.readers}
         self._states: dict[str, AthleteState] = {}
-        self._by_chip: dict[str, AthleteState] = {}
-        self._chip_cache: dict[str, AthleteState | None] = {}
-        self._unknown_chips: dict[str, list[tuple[str, int]]] = {}
-        self._unknown_bibs: dict[str, list[tuple[str, int]]] = {}
-        self._ranks: dict[RankKey, list[int]] = {}
+        self._owners: dict[str, AthleteState] = {}
+        """Identity (chip or bib, see `identity`) -> who has it."""
+        self._log: dict[str, list[Logged]] = {}
+        """Identity -> every read of it, owned or not."""
+        self._chip_keys: dict[str, str] = {}
+        """Chip as written -> its identity (saves lower-casing each read)."""
+        self._places = Places()
         self._unsettled: dict[str, AthleteState] = {}
         for athlete in athletes:
             self.add_athlete(athlete)
@@ -75,9 +88,11 @@ class Standings:
                        bib: str | None = None) -> ReadOutcome:
         """Feed one read already placed in time (ms since 1970 UTC, clock offset applied)."""
         self.settle()
-        state, outcome = self._owner(chip, bib, point, ms)
+        key = self._key(chip, bib)
+        self._log.setdefault(key, []).append((point, ms))
+        state = self._owners.get(key)
         if state is None:
-            return outcome
+            return _unowned(chip, bib)
         changed = self._record(state, point, ms)
         if point not in state.race.points:
             return ReadOutcome("off_course", state.athlete.bib)
@@ -99,8 +114,9 @@ class Standings:
         touched = self._unsettled
         reader_point = self._reader_point
         read_ms = self.clock.read_ms
-        chip_cache = self._chip_cache
-        owner = self._owner
+        chip_keys = self._chip_keys
+        owners = self._owners
+        log = self._log
         for index, (reader_id, read) in enumerate(reads):
             located = reader_point.get(reader_id)
             if located is None:
@@ -108,12 +124,18 @@ class Standings:
                 continue
             point, offset_ms = located
             ms = read_ms(read) + offset_ms
-            state = chip_cache.get(read.chip) if read.bib is None else None
+            key = chip_keys.get(read.chip) if read.bib is None else None
+            if key is None:
+                key = self._key(read.chip, read.bib)
+            logged = log.get(key)
+            if logged is None:
+                log[key] = [(point, ms)]
+            else:
+                logged.append((point, ms))
+            state = owners.get(key)
             if state is None:
-                state, outcome = owner(read.chip, read.bib, point, ms)
-                if state is None:
-                    unowned.append((index, outcome))
-                    continue
+                unowned.append((index, _unowned(read.chip, read.bib)))
+                continue
             times = state.times.get(point)
             if times is None:
                 state.times[point] = [ms]
@@ -142,24 +164,71 @@ class Standings:
         if athlete.bib in self._states:
             raise ValueError(f"bib {athlete.bib} is already registered")
         for chip in athlete.chips:
-            self._check_chip_free(chip)
+            self._check_chip_free(chip, athlete.bib)
         state = AthleteState(athlete, self._races[athlete.race])
         self._states[athlete.bib] = state
-        self._chip_cache.clear()
+        for key in (identity("", athlete.bib), *(identity(c, None) for c in athlete.chips)):
+            self._claim(state, key)
+        self._rederive(state)
+
+    def update_athlete(self, athlete: Athlete) -> None:
+        """Edit a participant (same bib): names, gender, race, wave, category, chips. Reads of
+        chips taken away become unknown; reads of chips added become theirs."""
+        self.settle()
+        state = self._states[athlete.bib]
         for chip in athlete.chips:
-            self._claim_chip(state, chip)
-        for point, ms in self._unknown_bibs.pop(athlete.bib, []):
-            state.add_time(point, ms)
+            self._check_chip_free(chip, athlete.bib)
+        old_keys = {identity(chip, None) for chip in state.athlete.chips}
+        new_keys = {identity(chip, None) for chip in athlete.chips}
+        for key in old_keys - new_keys:
+            self._release(state, key)
+        for key in new_keys - old_keys:
+            self._claim(state, key)
+        state.athlete = athlete
+        state.race = self._races[athlete.race]
         self._rederive(state)
 
     def assign_chip(self, bib: str, chip: str) -> None:
-        """Give `bib` another chip; reads of that chip seen as unknown become theirs."""
+        """Give `bib` the chip `chip`, taking it from whoever had it: every read of that chip,
+        past and future, is theirs (a late assignment, a swap at the desk)."""
         self.settle()
         state = self._states[bib]
-        self._check_chip_free(chip)
-        self._chip_cache.clear()
-        self._claim_chip(state, chip)
+        key = identity(chip, None)
+        previous = self._owners.get(key)
+        if previous is state:
+            return
+        if previous is not None:
+            self._release(previous, key)
+            athlete = previous.athlete
+            previous.athlete = replace(athlete, chips=tuple(
+                c for c in athlete.chips if identity(c, None) != key))
+            self._rederive(previous)
+        self._claim(state, key)
+        state.athlete = replace(state.athlete, chips=(*state.athlete.chips, chip))
         self._rederive(state)
+
+    def remove_read(self, reader_id: str, read: Read) -> bool:
+        """Void one read (a correction): as if it had never arrived. False if it is unknown."""
+        located = self._reader_point.get(reader_id)
+        if located is None:
+            return False
+        point, offset_ms = located
+        return self.remove_point_read(point, self.clock.read_ms(read) + offset_ms,
+                                      chip=read.chip, bib=read.bib)
+
+    def remove_point_read(self, point: str, ms: int, *, chip: str = "",
+                          bib: str | None = None) -> bool:
+        self.settle()
+        key = self._key(chip, bib)
+        logged = self._log.get(key, [])
+        if (point, ms) not in logged:
+            return False
+        logged.remove((point, ms))
+        state = self._owners.get(key)
+        if state is not None:
+            state.remove_time(point, ms)
+            self._rederive(state)
+        return True
 
     def apply_adjustment(self, adjustment: Adjustment) -> None:
         self.settle()
@@ -205,17 +274,21 @@ class Standings:
 
     def chip_owner(self, chip: str) -> str | None:
         """The bib wearing `chip`, if any."""
-        state = self._by_chip.get(chip.lower())
+        state = self._owners.get(identity(chip, None))
         return None if state is None else state.athlete.bib
 
+    def athlete(self, bib: str) -> Athlete:
+        return self._states[bib].athlete
+
     def unknown_chips(self) -> dict[str, int]:
-        """Unknown chip -> number of reads kept for it."""
-        self.settle()
-        return {chip: len(reads) for chip, reads in self._unknown_chips.items()}
+        """Unknown chip (lower case) -> number of reads kept for it."""
+        return {key: len(reads) for key, reads in self._log.items()
+                if reads and key not in self._owners and not key.startswith(_BIB)}
 
     def unknown_bibs(self) -> dict[str, int]:
-        self.settle()
-        return {bib: len(reads) for bib, reads in self._unknown_bibs.items()}
+        """Bibs of manual entries that no participant has -> number of reads."""
+        return {key[1:]: len(reads) for key, reads in self._log.items()
+                if reads and key not in self._owners and key.startswith(_BIB)}
 
     def passing_count(self) -> int:
         """Passings of every athlete at every point of their race, all laps counted."""
@@ -234,7 +307,7 @@ class Standings:
 
     def place(self, race_id: str, rank_ms: int, dimension: str = "", value: str = "") -> int:
         """The place a finisher with `rank_ms` holds: 1 + the number strictly faster."""
-        return bisect_left(self._ranks.get((race_id, dimension, value), []), rank_ms) + 1
+        return self._places.place((race_id, dimension, value), rank_ms)
 
     def result(self, bib: str) -> ResultRow:
         self.settle()
@@ -267,34 +340,28 @@ class Standings:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _owner(self, chip: str, bib: str | None, point: str,
-               ms: int) -> tuple[AthleteState | None, ReadOutcome]:
+    def _key(self, chip: str, bib: str | None) -> str:
         if bib is not None:
-            state = self._states.get(bib)
-            if state is None:
-                self._unknown_bibs.setdefault(bib, []).append((point, ms))
-                return None, ReadOutcome("unknown_bib", bib)
-            return state, ReadOutcome("athlete", bib)
-        cached = self._chip_cache.get(chip, _MISSING)
-        if cached is _MISSING:
-            cached = self._by_chip.get(chip.lower())
-            self._chip_cache[chip] = cached
-        if cached is None:
-            self._unknown_chips.setdefault(chip.lower(), []).append((point, ms))
-            return None, ReadOutcome("unknown_chip", chip)
-        assert isinstance(cached, AthleteState)
-        return cached, ReadOutcome("athlete", cached.athlete.bib)
+            return _BIB + bib
+        key = self._chip_keys.get(chip)
+        if key is None:
+            key = self._chip_keys[chip] = chip.lower()
+        return key
 
-    def _check_chip_free(self, chip: str) -> None:
-        owner = self._by_chip.get(chip.lower())
-        if owner is not None:
+    def _check_chip_free(self, chip: str, bib: str) -> None:
+        owner = self._owners.get(identity(chip, None))
+        if owner is not None and owner.athlete.bib != bib:
             raise ValueError(f"chip {chip} already belongs to bib {owner.athlete.bib}")
 
-    def _claim_chip(self, state: AthleteState, chip: str) -> None:
-        key = chip.lower()
-        self._by_chip[key] = state
-        for point, ms in self._unknown_chips.pop(key, []):
+    def _claim(self, state: AthleteState, key: str) -> None:
+        self._owners[key] = state
+        for point, ms in self._log.get(key, ()):
             state.add_time(point, ms)
+
+    def _release(self, state: AthleteState, key: str) -> None:
+        del self._owners[key]
+        for point, ms in self._log.get(key, ()):
+            state.remove_time(point, ms)
 
     def _record(self, state: AthleteState, point: str, ms: int) -> bool:
         """Store one read and re-derive the athlete unless it provably changes nothing."""
@@ -314,21 +381,12 @@ class Standings:
         changed = derive(state)
         after = state.rank_ms, state.rank_groups
         if before != after:
-            self._move_rank(before[0], before[1], after[0], after[1])
+            self._places.move(before[0], before[1], after[0], after[1])
         return changed
 
-    def _move_rank(self, old_ms: int | None, old_groups: tuple[RankKey, ...],
-                   new_ms: int | None, new_groups: tuple[RankKey, ...]) -> None:
-        if old_ms is not None:
-            for key in old_groups:
-                ranks = self._ranks[key]
-                del ranks[bisect_left(ranks, old_ms)]
-        if new_ms is not None:
-            for key in new_groups:
-                insort(self._ranks.setdefault(key, []), new_ms)
 
-
-_MISSING = object()
+def _unowned(chip: str, bib: str | None) -> ReadOutcome:
+    return ReadOutcome("unknown_chip", chip) if bib is None else ReadOutcome("unknown_bib", bib)
 
 
 def _replace_gun(race: Race, gun_ms: int | None) -> Race:

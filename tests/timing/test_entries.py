@@ -3,6 +3,7 @@ entry gives the same standings as a rebuild in bulk."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from timing.entries import (
+    ActionEntry,
     ActionError,
     Entry,
     Journaled,
@@ -18,13 +20,16 @@ from timing.entries import (
     apply,
     apply_all,
     assign_chip,
+    check_action,
     decode_time,
     dedup_key,
+    edit,
     encode_time,
     gun,
     penalty,
     register,
     set_status,
+    void,
 )
 from timing.reads import Read, undated_time
 from timing.results import results_csv
@@ -128,3 +133,44 @@ def test_actions_that_cannot_apply_are_reported_not_raised_in_a_rebuild() -> Non
     assert table.result("1").status == "DNF"
     with pytest.raises(ActionError):
         apply(table, Journaled(4, assign_chip("404", "x")))
+
+
+def test_edit_void_and_chip_moves_apply_and_rebuild_the_same() -> None:
+    ev = event(race(waves=(("early", "08:50:00"),)))
+    athletes = [athlete("1", "a1"), athlete("2", "b2")]
+    stray = read_at("09:05:00", chip="a1")
+    entries: list[Entry] = [
+        stray, read_at("09:06:00", chip="a1"), read_at("09:07:00", chip="b2"),
+        void("finish-main", stray.read, seq=1, reason="marshal walked over the mat"),
+        edit(replace(athletes[1], wave="early"), reason="started with the early wave"),
+        assign_chip("2", "a1", move=True, reason="chips swapped at pick-up"),
+        assign_chip("1", "b2", move=True, reason="chips swapped at pick-up"),
+    ]
+    items = [Journaled(seq, entry) for seq, entry in enumerate(entries, start=1)]
+    live = Standings(ev, athletes)
+    touched = [apply(live, item).bibs for item in items]
+    rebuilt = Standings(ev, athletes)
+    assert apply_all(rebuilt, items) == []
+    assert results_csv(ev, live.results()) == results_csv(ev, rebuilt.results())
+    one, two = rebuilt.result("1"), rebuilt.result("2")
+    assert one.gun_ms == 420_000               # b2's 09:07 read, from the race gun
+    assert two.gun_ms == 960_000               # a1's 09:06 read (not the voided 09:05), from 08:50
+    assert touched[3] == {"1"} and touched[5] == {"1", "2"}
+
+
+def test_check_action_refuses_what_cannot_apply() -> None:
+    table = Standings(event(), [athlete("1", "a1"), athlete("2", "b2")])
+    refused = [
+        (assign_chip("2", "A1"), "already belongs to bib 1"),
+        (edit(athlete("3")), "no participant has bib '3'"),
+        (edit(athlete("2", "a1")), "chip a1 already belongs to bib 1"),
+        (edit(athlete("2", race_id="marathon")), "marathon"),
+        (penalty("1", -3), "seconds must be a number >= 0"),
+        (ActionEntry("status", {"bib": "1", "status": "WIN"}, "", 0), "DQ, DNF or DNS"),
+        (gun("mile", 0, wave="elite"), "has no wave 'elite'"),
+    ]
+    for action, message in refused:
+        with pytest.raises(ActionError, match=message):
+            check_action(table, action)
+    check_action(table, assign_chip("2", "a1", move=True))
+    check_action(table, edit(athlete("2", "b2", last_name="New")))

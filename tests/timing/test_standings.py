@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from timing.model import Adjustment
@@ -250,3 +252,44 @@ def test_non_finishers_follow_finishers_dnf_dq_dns_then_bib() -> None:
     table.apply_adjustment(Adjustment("3", "status", status="DQ", reason="r"))
     assert [(r.bib, r.status) for r in table.results()] == [
         ("5", "FIN"), ("2", "DNF"), ("4", "DNF"), ("3", "DQ"), ("1", "DNS")]
+
+
+def test_a_chip_moved_to_another_athlete_takes_all_its_reads() -> None:
+    table = standings(athlete("1", "a1", "shared"), athlete("2", "b2"))
+    table.add_point_read("finish", at("09:06:00"), chip="SHARED")
+    table.add_point_read("finish", at("09:07:00"), chip="b2")
+    assert (table.result("1").gun_ms, table.result("2").gun_ms) == (360_000, 420_000)
+    table.assign_chip("2", "shared")           # the desk swapped bib 1's spare chip to bib 2
+    assert table.result("1").status == "DNS"
+    assert table.result("2").gun_ms == 360_000
+    assert table.athlete("1").chips == ("a1",) and table.athlete("2").chips == ("b2", "shared")
+    assert (table.chip_owner("Shared"), table.result("2").place) == ("2", 1)
+    table.add_point_read("finish", at("09:05:00"), chip="shared")  # and every later read
+    assert table.result("2").gun_ms == 300_000
+
+
+def test_editing_a_participant_moves_reads_with_the_chips() -> None:
+    ev = event(race(waves=(("early", "08:50:00"),)))
+    table = standings(athlete("1", "a1", "a2"), ev=ev)
+    table.add_point_read("finish", at("09:06:00"), chip="a2")
+    table.add_point_read("finish", at("09:07:00"), chip="a1")
+    edited = replace(table.athlete("1"), chips=("a1",), wave="early", last_name="Bianchi")
+    table.update_athlete(edited)
+    result = table.result("1")
+    assert (result.last_name, result.gun_ms) == ("Bianchi", 1_020_000)  # 09:07 from 08:50
+    assert table.unknown_chips() == {"a2": 1}
+    with pytest.raises(KeyError):
+        table.update_athlete(athlete("404"))
+
+
+def test_a_voided_read_no_longer_counts() -> None:
+    table = standings(athlete("1"))
+    table.add_point_read("finish", at("09:05:00"), chip="chip1")   # a stray read: a marshal
+    table.add_point_read("finish", at("09:06:00"), chip="chip1")
+    assert table.result("1").gun_ms == 300_000
+    assert table.remove_point_read("finish", at("09:05:00"), chip="CHIP1")
+    assert table.result("1").gun_ms == 360_000
+    assert not table.remove_point_read("finish", at("09:05:00"), chip="chip1")  # only once
+    assert table.add_point_read("finish", at("09:09:00"), chip="ghost").kind == "unknown_chip"
+    assert table.remove_point_read("finish", at("09:09:00"), chip="ghost")
+    assert table.unknown_chips() == {}
