@@ -122,8 +122,9 @@ class TimingCore:
     # -- submissions ---------------------------------------------------------------------------
 
     async def submit(self, reader_id: str, records: Sequence[Record],
-                     received_ms: int | None = None) -> Submitted:
-        """Journal what a reader sent (reads and rejected records); returns once durable."""
+                     received_ms: int | None = None, actor: str = "") -> Submitted:
+        """Journal what a reader sent (reads and rejected records); returns once durable.
+        `actor`: who entered them, for manual entries and hand timing."""
         now = received_ms if received_ms is not None else _now_ms()
         pending = _Pending([], [], asyncio.get_running_loop().create_future())
         repeats: list[tuple[asyncio.Future[int], Read]] = []
@@ -153,14 +154,15 @@ class TimingCore:
                     continue
                 self._in_flight[key] = pending.done
                 pending.keys.append(key)
-                pending.entries.append(ReadEntry(reader_id, record, now))
+                pending.entries.append(ReadEntry(reader_id, record, now, actor))
         last_seq = await self._enqueue(pending) if pending.entries else self.seq
         answer = Submitted(len(pending.entries) - pending.rejected, pending.duplicates,
                            pending.rejected, last_seq)
-        return await self._after_repeats(reader_id, repeats, answer, received_ms)
+        return await self._after_repeats(reader_id, repeats, answer, received_ms, actor)
 
     async def _after_repeats(self, reader_id: str, repeats: list[tuple[asyncio.Future[int], Read]],
-                             answer: Submitted, received_ms: int | None) -> Submitted:
+                             answer: Submitted, received_ms: int | None,
+                             actor: str) -> Submitted:
         """Wait for the commits that held the reads `repeats` repeat; resubmit the reads whose
         commit failed (they are not in the journal, so they are not duplicates)."""
         if not repeats:
@@ -174,7 +176,7 @@ class TimingCore:
                 lost.append(read)
         duplicates = answer.duplicates + len(repeats) - len(lost)
         if lost:
-            again = await self.submit(reader_id, lost, received_ms)
+            again = await self.submit(reader_id, lost, received_ms, actor)
             return Submitted(answer.accepted + again.accepted, duplicates + again.duplicates,
                              answer.rejected, max(last_seq, again.last_seq))
         return Submitted(answer.accepted, duplicates, answer.rejected, last_seq)

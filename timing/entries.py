@@ -36,6 +36,8 @@ class ReadEntry:
     read: Read
     received_ms: int
     """When the host received it (ms since 1970 UTC): for audits and latency, not scoring."""
+    actor: str = ""
+    """Who entered it, for reads typed or tapped by a timekeeper (manual and hand timing)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,7 +164,7 @@ def _row(event_id: int, seq: int, entry: Entry, recorded_ms: int) -> dict[str, A
         row.update(kind="read", recorded_ms=entry.received_ms, reader_key=entry.reader_id,
                    chip=read.chip, bib=read.bib, reader_time=micros, clock=clock,
                    reader_seq=read.sequence, device=read.reader, antenna=read.antenna,
-                   rssi=read.rssi, line=read.line, raw=read.raw,
+                   rssi=read.rssi, line=read.line, raw=read.raw, actor=entry.actor or None,
                    dedup=f"{key[1]}|{key[2]}|{key[4]}|{key[3]}")
     elif isinstance(entry, RejectedEntry):
         row.update(kind="rejected", recorded_ms=entry.received_ms, reader_key=entry.reader_id,
@@ -182,7 +182,7 @@ def _entry(row: Any) -> Entry:
         read = Read(chip=row["chip"] or "", time=moment, dated=dated, bib=row["bib"],
                     reader=row["device"], antenna=row["antenna"], rssi=row["rssi"],
                     sequence=row["reader_seq"], line=row["line"] or 0, raw=row["raw"] or "")
-        return ReadEntry(row["reader_key"], read, int(row["recorded_ms"]))
+        return ReadEntry(row["reader_key"], read, int(row["recorded_ms"]), row["actor"] or "")
     if kind == "rejected":
         return RejectedEntry(row["reader_key"], row["raw"] or "", row["reason"] or "",
                              int(row["recorded_ms"]), row["line"] or 0)

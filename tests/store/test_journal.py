@@ -62,6 +62,9 @@ def every_kind() -> list[Entry]:
                   1_778_396_763_000),
         # A manual entry by bib (no chip), every optional field left out.
         ReadEntry("finish-hand", Read("", datetime(2026, 5, 10, 9, 10), bib="42"), 0),
+        # A hand-timed entry keeps who typed it.
+        ReadEntry("finish-hand", Read("", datetime(2026, 5, 10, 9, 11), bib="43"), 0,
+                  actor="timekeeper-2"),
         # A chip read with nothing optional.
         ReadEntry("finish-backup", Read("05800012011A", MOMENT + timedelta(seconds=1)),
                   1_778_396_764_000),
@@ -92,7 +95,7 @@ async def test_every_entry_kind_round_trips_in_sequence_order(store: Store,
         assert item.entry == entry, item.seq
     assert await store.last_seq(event_id) == len(entries)
     assert [await store.count(event_id, kind) for kind in ("read", "rejected", "action")] == [
-        5, 2, 8]
+        6, 2, 8]
 
 
 async def test_read_fields_survive_exactly(store: Store, event_id: int) -> None:
@@ -100,13 +103,14 @@ async def test_read_fields_survive_exactly(store: Store, event_id: int) -> None:
     await store.append(event_id, 1, entries, RECORDED_MS)
     reads = [item.entry for item in await replay_all(store, event_id)
              if isinstance(item.entry, ReadEntry)]
-    first, utc, undated, manual, bare = (entry.read for entry in reads)
+    first, utc, undated, manual, typed, bare = (entry.read for entry in reads)
     assert (first.time, first.dated, first.rssi, first.antenna) == (MOMENT, True, -61.37, 2)
     assert utc.time.tzinfo == UTC and utc.time.microsecond == 500_001
     assert utc.sequence == 2**40
     assert (undated.dated, undated.day_offset, undated.time.time().isoformat()) == (
         False, 2, "09:00:03.250000")
     assert (manual.chip, manual.bib, manual.line, manual.raw) == ("", "42", 0, "")
+    assert (typed.bib, reads[4].actor, reads[3].actor) == ("43", "timekeeper-2", "")
     assert (bare.reader, bare.antenna, bare.rssi, bare.sequence, bare.bib) == (
         None, None, None, None, None)
     assert bare.chip == "05800012011A"
