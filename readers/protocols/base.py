@@ -8,10 +8,13 @@ Bad records come back as `Rejected` with a reason; a parser never raises on inpu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Protocol
 
 from timing.reads import Record, Rejected
+
+_LINE_END = re.compile(rb"[\r\n]")
 
 MAX_LINE_BYTES = 4096
 """Longest record a line-based reader sends is well under 200 bytes; anything longer than this is
@@ -42,20 +45,34 @@ class LineFramer:
         self._after_cr = False
 
     def feed(self, data: bytes) -> Iterator[tuple[int, str | None, bytes]]:
-        for byte in data:
-            if byte == 0x0A and self._after_cr:
-                # CR LF: the CR already ended the line.
-                self._after_cr = False
-                continue
-            self._after_cr = byte == 0x0D
-            if byte in (0x0A, 0x0D):
-                yield from self._emit()
-                continue
-            if self._overlong:
-                continue
-            self._buffer.append(byte)
-            if len(self._buffer) > self._max_line:
-                self._overlong = True
+        # Searched, not walked byte by byte: this runs for every byte every reader sends.
+        position, size = 0, len(data)
+        if size and self._after_cr:
+            self._after_cr = False
+            if data[0] == 0x0A:  # CR LF: the CR already ended the line
+                position = 1
+        while position < size:
+            found = _LINE_END.search(data, position)
+            if found is None:
+                self._keep(data[position:])
+                return
+            end = found.start()
+            self._keep(data[position:end])
+            yield from self._emit()
+            position = end + 1
+            if data[end] == 0x0D:
+                if position == size:
+                    self._after_cr = True
+                elif data[position] == 0x0A:
+                    position += 1
+
+    def _keep(self, piece: bytes) -> None:
+        if self._overlong or not piece:
+            return
+        self._buffer += piece
+        if len(self._buffer) > self._max_line:
+            self._overlong = True
+            del self._buffer[self._max_line + 1:]
 
     def close(self) -> Iterator[tuple[int, str | None, bytes]]:
         if self._buffer or self._overlong:
