@@ -26,6 +26,7 @@ class EventClock:
         midnight = datetime.combine(event_date, time())
         # Undated reads: day 0 of the reader is the event date.
         self._undated_shift_ms = (midnight - UNDATED_BASE) // _ONE_MS
+        self._event_midnight_ms = (midnight - _EPOCH_NAIVE) // _ONE_MS
 
     def local_ms(self, local: datetime) -> int:
         """A naive local wall-clock time as ms since 1970 UTC."""
@@ -41,6 +42,16 @@ class EventClock:
         if not read.dated:
             wall_ms += self._undated_shift_ms
         return wall_ms - self._utc_offset_ms(wall_ms)
+
+    def stored_ms(self, micros: int, clock: str) -> int:
+        """`read_ms` for a reader time as the journal stores it (`timing.entries.encode_time`):
+        microseconds since 1970 ("local", "utc") or since the undated day 0 ("undated")."""
+        ms = micros // 1000
+        if clock == "utc":
+            return ms
+        if clock == "undated":  # micros since the reader's day 0, which is the event date
+            ms += self._event_midnight_ms
+        return ms - self._utc_offset_ms(ms)
 
     def time_of_day_ms(self, time_of_day: time) -> int:
         """A local time of day on the event date."""

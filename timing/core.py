@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,9 +35,10 @@ from timing.entries import (
 from timing.reads import Read, Record, Rejected
 from timing.results import ResultRow
 from timing.standings import Standings
-from timing.store import LoadedEvent, Store
+from timing.store import LoadedEvent, Store, StoredRead
 
-DedupKey = tuple[str, str, str, int, str]
+DedupKey = tuple[str, str]
+"""(reader id, the journal's `dedup` text): see `timing.entries.dedup_key`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,14 +266,34 @@ class TimingCore:
             return Applied(item.seq)
 
     async def _replay(self) -> None:
-        async for batch in self.store.replay(self.event_id):
-            for item in batch:
-                entry = item.entry
-                if isinstance(entry, ReadEntry):
-                    self._seen.add(dedup_key(entry.reader_id, entry.read))
-            self.stats.action_errors.extend(apply_all(self.standings, batch, settle=False))
-            self.seq = batch[-1].seq
-        self.standings.settle()
+        """Rebuild the standings and the replay identities from the journal. Reads come as bare
+        rows and go to the standings in bulk between actions (`timing.entries.apply_all` does
+        the same from entries). The garbage collector is paused meanwhile and the millions of
+        objects made are then frozen out of its way: scanning them again and again would cost
+        more than the rebuild itself."""
+        seen = self._seen
+        reads: list[tuple[str, int, str, str, str | None]] = []
+        gc.disable()
+        try:
+            async for batch in self.store.replay_for_rebuild(self.event_id):
+                for item in batch:
+                    if isinstance(item, StoredRead):
+                        seen.add((item.reader_key, item.dedup))
+                        reads.append((item.reader_key, item.reader_time, item.clock,
+                                      item.chip, item.bib))
+                        continue
+                    if reads:
+                        self.standings.add_stored_reads(reads, settle=False)
+                        reads = []
+                    self.stats.action_errors.extend(apply_all(self.standings, [item]))
+                if reads:
+                    self.standings.add_stored_reads(reads, settle=False)
+                    reads = []
+                self.seq = batch[-1].seq
+            self.standings.settle()
+        finally:
+            gc.enable()
+            gc.freeze()
 
 
 def _now_ms() -> int:

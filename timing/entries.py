@@ -104,11 +104,12 @@ def decode_time(micros: int, kind: str) -> tuple[datetime, bool]:
     return _EPOCH_NAIVE + timedelta(microseconds=micros), True
 
 
-def dedup_key(reader_id: str, read: Read) -> tuple[str, str, str, int, str]:
+def dedup_key(reader_id: str, read: Read) -> tuple[str, str]:
     """Two reads with this key equal are the same read sent twice (a reconnect, a rewind, an
-    IPICO event-mode repeat): same reader, same chip or bib, same reader time."""
+    IPICO event-mode repeat): same reader, same chip or bib, same reader time. The second part
+    is what the journal stores (and indexes as unique) in its `dedup` column."""
     micros, kind = encode_time(read)
-    return reader_id, read.chip.lower(), read.bib or "", micros, kind
+    return reader_id, f"{read.chip.lower()}|{read.bib or ''}|{kind}|{micros}"
 
 
 # -- actions ---------------------------------------------------------------------------------

@@ -110,23 +110,37 @@ class Standings:
         bib), so that the caller can report where each came from. The loop is the hot path of
         a rescore (millions of reads), hence the local names.
         """
+        read_ms = self.clock.read_ms
+        return self._add_placed(((reader_id, read_ms(read), read.chip, read.bib)
+                                 for reader_id, read in reads), settle)
+
+    def add_stored_reads(self, reads: Iterable[tuple[str, int, str, str, str | None]],
+                         settle: bool = True) -> list[tuple[int, ReadOutcome]]:
+        """`add_reads` for reads as the journal stores them: (reader id, reader time in
+        microseconds, its clock kind, chip, bib), without making a `Read` of each."""
+        stored_ms = self.clock.stored_ms
+        return self._add_placed(((reader_id, stored_ms(micros, clock), chip, bib)
+                                 for reader_id, micros, clock, chip, bib in reads), settle)
+
+    def _add_placed(self, reads: Iterable[tuple[str, int, str, str | None]],
+                    settle: bool) -> list[tuple[int, ReadOutcome]]:
+        """The bulk loop: (reader id, ms as the reader reported it, chip, bib) per read."""
         unowned: list[tuple[int, ReadOutcome]] = []
         touched = self._unsettled
         reader_point = self._reader_point
-        read_ms = self.clock.read_ms
         chip_keys = self._chip_keys
         owners = self._owners
         log = self._log
-        for index, (reader_id, read) in enumerate(reads):
+        for index, (reader_id, reported_ms, chip, bib) in enumerate(reads):
             located = reader_point.get(reader_id)
             if located is None:
                 unowned.append((index, ReadOutcome("unknown_reader", reader_id)))
                 continue
             point, offset_ms = located
-            ms = read_ms(read) + offset_ms
-            key = chip_keys.get(read.chip) if read.bib is None else None
+            ms = reported_ms + offset_ms
+            key = chip_keys.get(chip) if bib is None else None
             if key is None:
-                key = self._key(read.chip, read.bib)
+                key = self._key(chip, bib)
             logged = log.get(key)
             if logged is None:
                 log[key] = [(point, ms)]
@@ -134,7 +148,7 @@ class Standings:
                 logged.append((point, ms))
             state = owners.get(key)
             if state is None:
-                unowned.append((index, _unowned(read.chip, read.bib)))
+                unowned.append((index, _unowned(chip, bib)))
                 continue
             times = state.times.get(point)
             if times is None:

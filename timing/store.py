@@ -11,7 +11,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy import event as sa_event
@@ -25,6 +25,7 @@ from timing.entries import (
     ReadEntry,
     RejectedEntry,
     decode_time,
+    dedup_key,
     encode_time,
 )
 from timing.event_rows import ImportReport, load_event_rows, save_event
@@ -51,6 +52,18 @@ def database_url(event_dir: Path | None = None) -> str:
         if url.startswith(plain):
             return driver + url[len(plain):]
     return url
+
+
+class StoredRead(NamedTuple):
+    """A journaled read as a rebuild needs it, straight from its row."""
+
+    seq: int
+    reader_key: str
+    chip: str
+    bib: str | None
+    reader_time: int
+    clock: str
+    dedup: str
 
 
 @dataclass
@@ -159,6 +172,34 @@ class Store:
                 yield [Journaled(int(row["seq"]), _entry(row)) for row in rows]
                 after = int(rows[-1]["seq"])
 
+    async def replay_for_rebuild(self, event_id: int, batch: int = 100_000
+                                 ) -> AsyncIterator[list[StoredRead | Journaled]]:
+        """The journal in sequence order for a rebuild: reads as bare `StoredRead` tuples (no
+        objects made per read: millions of them), everything else as `Journaled` entries."""
+        after = 0
+        async with self.engine.connect() as connection:
+            while True:
+                result = await connection.execute(
+                    select(_JOURNAL.c.seq, _JOURNAL.c.kind,
+                           *(_JOURNAL.c[name] for name in StoredRead._fields[1:]))
+                    .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.seq > after)
+                    .order_by(_JOURNAL.c.seq).limit(batch))
+                rows = result.all()
+                if not rows:
+                    return
+                others = [row[0] for row in rows if row[1] != "read"]
+                entries = await self._entries(connection, event_id, others) if others else {}
+                yield [entries[row[0]] if row[1] != "read"
+                       else StoredRead(row[0], *row[2:]) for row in rows]
+                after = int(rows[-1][0])
+
+    async def _entries(self, connection: AsyncConnection, event_id: int,
+                       seqs: list[int]) -> dict[int, Journaled]:
+        result = await connection.execute(
+            select(_JOURNAL).where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.seq.in_(seqs)))
+        return {int(row["seq"]): Journaled(int(row["seq"]), _entry(row))
+                for row in result.mappings()}
+
     async def count(self, event_id: int, kind: str) -> int:
         async with self.engine.connect() as connection:
             value = await connection.scalar(
@@ -179,7 +220,7 @@ def _read_row(event_id: int, seq: int, entry: ReadEntry) -> tuple[Any, ...]:
     """A read as the values of `_READ_COLUMNS`."""
     read = entry.read
     micros, clock = encode_time(read)
-    dedup = f"{read.chip.lower()}|{read.bib or ''}|{clock}|{micros}"  # see dedup_key
+    dedup = dedup_key(entry.reader_id, read)[1]
     return (event_id, seq, "read", entry.received_ms, entry.reader_id, read.chip, read.bib,
             micros, clock, read.sequence, read.reader, read.antenna, read.rssi, read.line,
             read.raw, entry.actor or None, dedup)

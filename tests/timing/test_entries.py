@@ -35,7 +35,7 @@ from timing.reads import Read, undated_time
 from timing.results import results_csv
 from timing.standings import Standings
 
-from .factory import at, athlete, event, race
+from .factory import CLOCK, at, athlete, event, race
 
 NAIVE = st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2100, 1, 1))
 
@@ -174,3 +174,13 @@ def test_check_action_refuses_what_cannot_apply() -> None:
             check_action(table, action)
     check_action(table, assign_chip("2", "a1", move=True))
     check_action(table, edit(athlete("2", "b2", last_name="New")))
+
+
+@given(st.sampled_from(["local", "utc", "undated"]),
+       st.integers(0, 3 * 86_400_000_000).map(lambda m: m + 1_778_371_200_000_000))
+def test_stored_times_place_like_the_reads_they_came_from(clock: str, micros: int) -> None:
+    if clock == "undated":
+        micros -= 1_778_371_200_000_000  # days and a time of day after the reader's day 0
+    moment, dated = decode_time(micros, clock)
+    read = Read("c", moment, dated)
+    assert CLOCK.stored_ms(*encode_time(read)) == CLOCK.read_ms(read)
