@@ -52,7 +52,7 @@ from timing.entries import Entry, Journaled, ReadEntry
 from timing.eventfile import EventFiles
 from timing.model import Athlete, Event, Point, Race, ReaderConfig
 from timing.reads import Read
-from timing.store import Store
+from timing.store import Store, StoredRead
 
 DAY = date(2026, 5, 10)
 ZONE = "Europe/Rome"
@@ -146,9 +146,9 @@ class TimedReplayStore(Store):
 
     fetch_seconds = 0.0
 
-    async def replay(self, event_id: int, after: int = 0,
-                     batch: int = 50_000) -> AsyncIterator[list[Journaled]]:
-        batches = super().replay(event_id, after, batch)
+    async def replay_for_rebuild(self, event_id: int, batch: int = 100_000
+                                 ) -> AsyncIterator[list[StoredRead | Journaled]]:
+        batches = super().replay_for_rebuild(event_id, batch)
         while True:
             started = time.perf_counter()
             try:
