@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import platform
 import random
-import resource
 import statistics
 import sys
 import time
@@ -21,6 +19,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ingest import machine_line, peak_rss_mb
 
 from timing.model import Athlete, Event, Point, Race, ReaderConfig
 from timing.reads import Read
@@ -66,10 +66,6 @@ def build_reads(athletes: list[Athlete], reads_per_crossing: int,
     return [(reader, read) for _, reader, read in reads]
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--athletes", type=int, default=50_000)
@@ -84,7 +80,7 @@ def main() -> None:
     made = time.perf_counter() - made
     probe = Standings(build_event(0), [])
     event = build_event(probe.clock.local_ms(GUN))
-    print(f"machine: {platform.machine()}, {_cpu_name()}, Python {platform.python_version()}")
+    print(machine_line())
     print(f"race: {len(athletes):,} athletes, {len(POINTS)} points, {len(reads):,} reads "
           f"(built in {made:.1f} s)")
 
@@ -127,16 +123,6 @@ def main() -> None:
     print(f"peak memory (RSS): {peak_rss_mb():,.0f} MB")
     goals = median_us < 50 and batch_seconds < 10
     print(f"goals (median < 50 us, batch < 10 s): {'met' if goals else 'NOT met'}")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":
