@@ -75,7 +75,3 @@ class Bus(Generic[Message]):
         """Hand `message` to every subscriber without waiting for any of them."""
         for subscription in self._subscribers:
             subscription.offer(message)
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscribers)

@@ -57,11 +57,6 @@ class EventClock:
         """A local time of day on the event date."""
         return self.local_ms(datetime.combine(self.event_date, time_of_day))
 
-    def to_local(self, ms: int) -> datetime:
-        """An instant as a naive local wall-clock datetime (for display and reports)."""
-        moment = _EPOCH_UTC + timedelta(milliseconds=ms)
-        return moment.astimezone(self.zone).replace(tzinfo=None)
-
     def _utc_offset_ms(self, wall_ms: int) -> int:
         hour = wall_ms // _HOUR_MS
         offset = self._offset_by_local_hour.get(hour)

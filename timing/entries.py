@@ -21,8 +21,6 @@ ClockKind = Literal["local", "utc", "undated"]
 """How a stored reader time is to be read back (see `timing.reads`)."""
 
 ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void"]
-ACTIONS: tuple[ActionName, ...] = ("gun", "status", "penalty", "chip", "participant", "edit",
-                                   "void")
 
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -109,7 +107,12 @@ def dedup_key(reader_id: str, read: Read) -> tuple[str, str]:
     IPICO event-mode repeat): same reader, same chip or bib, same reader time. The second part
     is what the journal stores (and indexes as unique) in its `dedup` column."""
     micros, kind = encode_time(read)
-    return reader_id, f"{read.chip.lower()}|{read.bib or ''}|{kind}|{micros}"
+    return reader_id, dedup_text(read, micros, kind)
+
+
+def dedup_text(read: Read, micros: int, kind: ClockKind) -> str:
+    """The journal's `dedup` column for a read whose time `encode_time` gave as (micros, kind)."""
+    return f"{read.chip.lower()}|{read.bib or ''}|{kind}|{micros}"
 
 
 # -- actions ---------------------------------------------------------------------------------
@@ -293,7 +296,7 @@ def check_action(standings: Standings, action: ActionEntry) -> None:
     payload = action.payload
     if action.action in ("status", "penalty", "chip"):
         bib = str(payload.get("bib"))
-        if bib not in standings.athlete_bibs():
+        if not standings.has_athlete(bib):
             raise ActionError(f"{action.action}: no participant has bib {bib!r}")
     if action.action == "gun":
         race_id = str(payload.get("race"))
@@ -312,7 +315,7 @@ def check_action(standings: Standings, action: ActionEntry) -> None:
                               "explicitly to swap)")
     if action.action == "edit":
         bib = str(payload.get("bib"))
-        if bib not in standings.athlete_bibs():
+        if not standings.has_athlete(bib):
             raise ActionError(f"edit: no participant has bib {bib!r}")
         try:
             athlete = athlete_from(payload)
@@ -323,8 +326,7 @@ def check_action(standings: Standings, action: ActionEntry) -> None:
             owner = standings.chip_owner(chip)
             if owner not in (None, bib):
                 raise ActionError(f"edit: chip {chip} already belongs to bib {owner}")
-    if action.action == "participant" and str(payload.get("bib")) in \
-            standings.athlete_bibs():
+    if action.action == "participant" and standings.has_athlete(str(payload.get("bib"))):
         raise ActionError(f"participant: bib {payload.get('bib')} is already registered")
     if action.action == "status" and payload.get("status") is not None:
         _status(payload.get("status"))

@@ -12,8 +12,6 @@ import itertools
 from bisect import bisect_left
 from datetime import date
 
-from timing.model import PRECISIONS_MS
-
 
 def first_passing(times: list[int], gun_ms: int) -> int | None:
     """The first passing at a point: the first read at or after the gun."""
@@ -85,10 +83,6 @@ def format_duration(ms: int, precision_ms: int) -> str:
         text += "." + f"{millis:03d}"[:digits]
     return sign + text
 
-
-def precision_ms(setting: str) -> int:
-    """The race `precision` setting ("s", "0.1", "0.01") in ms; KeyError for anything else."""
-    return PRECISIONS_MS[setting]
 
 
 def bib_order(bib: str) -> tuple[int, int, str]:

@@ -283,6 +283,9 @@ class Standings:
     def race(self, race_id: str) -> Race:
         return self._races[race_id]
 
+    def has_athlete(self, bib: str) -> bool:
+        return bib in self._states
+
     def athlete_bibs(self) -> list[str]:
         return list(self._states)
 

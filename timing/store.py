@@ -25,7 +25,7 @@ from timing.entries import (
     ReadEntry,
     RejectedEntry,
     decode_time,
-    dedup_key,
+    dedup_text,
     encode_time,
 )
 from timing.event_rows import ImportReport, load_event_rows, save_event
@@ -96,10 +96,6 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
 
     async def upgrade(self, revision: str = "head") -> None:
         """Run the Alembic migrations up to `revision` (the only way the schema is made)."""
@@ -207,9 +203,6 @@ class Store:
                 .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == kind))
         return int(value or 0)
 
-    async def connection(self) -> AsyncConnection:
-        return await self.engine.connect()
-
 
 _READ_COLUMNS = ("event_id", "seq", "kind", "recorded_ms", "reader_key", "chip", "bib",
                  "reader_time", "clock", "reader_seq", "device", "antenna", "rssi", "line", "raw",
@@ -220,7 +213,7 @@ def _read_row(event_id: int, seq: int, entry: ReadEntry) -> tuple[Any, ...]:
     """A read as the values of `_READ_COLUMNS`."""
     read = entry.read
     micros, clock = encode_time(read)
-    dedup = dedup_key(entry.reader_id, read)[1]
+    dedup = dedup_text(read, micros, clock)
     return (event_id, seq, "read", entry.received_ms, entry.reader_id, read.chip, read.bib,
             micros, clock, read.sequence, read.reader, read.antenna, read.rssi, read.line,
             read.raw, entry.actor or None, dedup)
