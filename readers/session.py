@@ -1,0 +1,294 @@
+"""One reader, kept connected: connect, start-up commands, read, parse, submit, reconnect.
+
+The session owns a transport (bytes), a parser (records), a dialect (what to say to the reader)
+and a clock watch. Two tasks run while it is started:
+
+- the link task connects, sends the start-up and rewind commands, reads, parses and queues the
+  records; when the link fails it closes it, waits (capped exponential backoff: 0.5 s, 1 s, 2 s
+  … up to `backoff_max_s`, back to the start once a connection has delivered data) and
+  connects again, to the same path or address;
+- the submit task hands the queued records to the sink (the timing core's `submit`), which
+  answers only once they are durable. Reading goes on meanwhile, so a slow commit never stalls
+  the link; a failed submission is retried, never dropped.
+
+A half record left in the parser when the link fails is journaled as rejected ("cut off by a
+disconnect") and the rewind after the reconnect brings the read back. The session never
+de-duplicates: the core does (same reader, chip and reader time), so rewinds may ask for more
+than was missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from readers.clock import ClockWatch
+from readers.dialects import Dialect, make_dialect
+from readers.health import ReaderHealth
+from readers.protocols import make_parser
+from readers.protocols.base import Parser
+from readers.transports.base import LinkDown, Transport
+from timing.model import ReaderConfig
+from timing.reads import Read, Record, Rejected
+
+log = logging.getLogger("gambero.readers")
+
+
+class Answer(Protocol):
+    @property
+    def accepted(self) -> int: ...
+    @property
+    def duplicates(self) -> int: ...
+    @property
+    def rejected(self) -> int: ...
+
+
+Sink = Callable[[str, Sequence[Record], int], Awaitable[Answer]]
+"""`sink(reader_id, records, received_ms)`: journal them, answer once durable (TimingCore.submit
+has this shape)."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 10.0
+    clock_check_s: float = 60.0
+    drift_limit_ms: int = 1000
+    submit_retry_s: float = 1.0
+    max_batch: int = 5000
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ReaderSession:
+    def __init__(self, config: ReaderConfig, transport: Transport, sink: Sink, *,
+                 timezone: str = "UTC", event_date: date | None = None,
+                 settings: SessionSettings | None = None,
+                 dialect: Dialect | None = None,
+                 parser_factory: Callable[[], Parser] | None = None) -> None:
+        self.config = config
+        self.transport = transport
+        self.sink = sink
+        self.settings = settings or SessionSettings()
+        self.dialect = dialect or make_dialect(config.format)
+        self._make_parser = parser_factory or (lambda: make_parser(config.format))
+        self.clock = ClockWatch(timezone, event_date or date.today(), config.clock_offset_ms,
+                                self.settings.drift_limit_ms)
+        self.health = ReaderHealth(config.id, config.point, config.format, transport.kind,
+                                   address=transport.address, running=False)
+        self._pending: list[Record] = []
+        self._arrived = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connections = 0
+        self._side_tasks: set[asyncio.Task[None]] = set()
+        self.finished = asyncio.Event()
+        """Set when a file replay has been sent whole and submitted."""
+
+    # -- control -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._tasks:
+            return
+        self.health.running = True
+        self._tasks = [asyncio.create_task(self._link_forever(), name=f"reader-{self.config.id}"),
+                       asyncio.create_task(self._submit_forever(),
+                                           name=f"reader-{self.config.id}-submit")]
+
+    async def stop(self, flush_timeout_s: float = 10.0) -> None:
+        """Disconnect, then hand over what was read (waits up to `flush_timeout_s`)."""
+        if not self._tasks:
+            return
+        link, submit = self._tasks
+        link.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await link
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drained(), flush_timeout_s)
+        submit.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await submit
+        self._tasks = []
+        self.health.running = False
+        self._set_connected(False)
+        close = getattr(self.transport, "shutdown", None) or self.transport.close
+        await close()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    async def drained(self) -> None:
+        """Wait until everything read so far has been submitted and answered."""
+        while self._pending or not self._idle.is_set():
+            await self._idle.wait()
+            await asyncio.sleep(0)
+
+    # -- the link ------------------------------------------------------------------------------
+
+    async def _link_forever(self) -> None:
+        failures = 0
+        try:
+            while True:
+                delivered = await self._one_connection()
+                if getattr(self.transport, "ended", False):
+                    await self.drained()
+                    self.finished.set()
+                    return
+                failures = 0 if delivered else failures + 1
+                delay = min(self.settings.backoff_max_s,
+                            self.settings.backoff_initial_s * 2 ** max(0, failures - 1))
+                if self.health.last_error:
+                    self.health.alarm = (f"disconnected: {self.health.last_error} "
+                                         f"(retrying every {delay:g} s)")
+                await asyncio.sleep(delay)
+        finally:
+            await self.transport.close()
+
+    async def _one_connection(self) -> bool:
+        """Connect and read until the link fails; True if the link delivered any data."""
+        try:
+            await self.transport.open()
+        except LinkDown as error:
+            self._lost(str(error))
+            return False
+        reconnect = self._connections > 0
+        self._connections += 1
+        if reconnect:
+            self.health.reconnects += 1
+        self._set_connected(True)
+        self.health.alarm = None
+        self.health.last_error = None
+        self.clock.connected()
+        parser = self._make_parser()
+        lines = _LineTap()
+        delivered = False
+        clock_task: asyncio.Task[None] | None = None
+        try:
+            commands = self.dialect.on_connect(reconnect)
+            if reconnect and self.dialect.rewinds:
+                self.health.rewinds += 1
+            await self._send(commands)
+            if self.dialect.clock_query() is not None:
+                clock_task = asyncio.create_task(self._check_clock())
+            while True:
+                data = await self.transport.read()
+                delivered = True
+                received = now_ms()
+                self._take(parser.feed(data), received)
+                for text in lines.feed(data):
+                    reply = self.dialect.on_line(text)
+                    if reply is None:
+                        continue
+                    if reply.clock is not None:
+                        self.clock.reply(reply.clock, received)
+                        self._clock_health()
+                    await self._send(reply.send)
+        except LinkDown as error:
+            self._lost(str(error))
+        finally:
+            if clock_task is not None:
+                clock_task.cancel()
+            cut = [Rejected(record.raw, f"cut off by a disconnect: {record.reason}",
+                            record.line) if isinstance(record, Rejected) else record
+                   for record in parser.close()]
+            if cut:
+                self._take(cut, now_ms())
+            await self.transport.close()
+        return delivered
+
+    def _take(self, records: list[Record], received: int) -> None:
+        if not records:
+            return
+        self._pending.extend(records)
+        self._arrived.set()
+        self._idle.clear()
+        reads = [record for record in records if isinstance(record, Read)]
+        self.clock.reads(reads, received)
+        self._clock_health()
+        commands = self.dialect.on_records(records)
+        if commands:
+            self.health.rewinds += 1
+            task = asyncio.create_task(self._send_quietly(commands))
+            self._side_tasks.add(task)  # kept referenced until done
+            task.add_done_callback(self._side_tasks.discard)
+
+    async def _send(self, commands: list[bytes]) -> None:
+        for command in commands:
+            await self.transport.write(command)
+
+    async def _send_quietly(self, commands: list[bytes]) -> None:
+        with contextlib.suppress(LinkDown):
+            await self._send(commands)
+
+    async def _check_clock(self) -> None:
+        query = self.dialect.clock_query()
+        assert query is not None
+        while True:
+            await asyncio.sleep(self.settings.clock_check_s)
+            await self._send_quietly([query])
+
+    def _clock_health(self) -> None:
+        self.health.clock_offset_ms = self.clock.offset_ms
+        self.health.drift_ms = self.clock.drift_ms
+        if self.health.connected:
+            self.health.alarm = self.clock.alarm()
+
+    def _lost(self, reason: str) -> None:
+        if self.health.connected or self.health.last_error != reason:
+            log.warning("reader %s (%s): %s", self.config.id, self.transport.address, reason)
+        self.health.last_error = reason
+        self._set_connected(False)
+        self.health.alarm = f"disconnected: {reason}"
+
+    def _set_connected(self, connected: bool) -> None:
+        if self.health.connected != connected or self.health.since_ms is None:
+            self.health.connected = connected
+            self.health.since_ms = now_ms()
+
+    # -- submitting ----------------------------------------------------------------------------
+
+    async def _submit_forever(self) -> None:
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._pending:
+                batch = self._pending[:self.settings.max_batch]
+                try:
+                    answer = await self.sink(self.config.id, batch, now_ms())
+                except Exception as error:  # the journal could not take them: keep, retry
+                    self.health.alarm = f"cannot store reads: {error}"
+                    log.error("reader %s: cannot store reads: %s", self.config.id, error)
+                    await asyncio.sleep(self.settings.submit_retry_s)
+                    continue
+                del self._pending[:len(batch)]
+                self.health.stored(answer.accepted, answer.duplicates, answer.rejected, now_ms())
+            self._idle.set()
+
+
+class _LineTap:
+    """The lines of the byte stream, for replies the dialect listens for (the parser skips
+    them). Over-long runs without a line end are dropped: replies are short."""
+
+    LIMIT = 512
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[str]:
+        self._buffer += data
+        *lines, rest = self._buffer.replace(b"\r", b"\n").split(b"\n")
+        self._buffer = bytearray(rest[-self.LIMIT:])
+        return [line.decode("latin-1") for line in lines if 0 < len(line) <= self.LIMIT]
+
+
+__all__ = ["Answer", "ReaderSession", "SessionSettings", "Sink", "now_ms"]
