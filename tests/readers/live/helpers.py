@@ -58,15 +58,16 @@ class DedupSink:
         return {key for key in self.reads if key[0] == reader_id}
 
 
-def small_event(readers: tuple[ReaderConfig, ...] = ()) -> tuple[Event, list[Athlete]]:
-    """A 1 km race, gun at 09:00 Rome time, 12 athletes with one IPICO-style chip each."""
+def small_event(readers: tuple[ReaderConfig, ...] = (), count: int = 12
+                ) -> tuple[Event, list[Athlete]]:
+    """A 1 km race, gun at 09:00 Rome time, `count` athletes with one IPICO-style chip each."""
     gun_ms = int(datetime(2026, 5, 10, 9, 0, tzinfo=ZoneInfo("Europe/Rome")).timestamp() * 1000)
     race = Race("1k", "One K", 1000.0, gun_ms, points=("start", "finish"),
                 start_point="start", finish_point="finish", min_lap_ms=30_000)
     event = Event("Live test", EVENT_DATE, "Europe/Rome", (race,),
                   (Point("start", "start", 0.0), Point("finish", "finish", 1000.0)), readers)
     athletes = [Athlete(str(n), f"First{n}", f"Last{n}", "FM"[n % 2], "1k",
-                        chips=(f"0580001200{n:02x}",)) for n in range(1, 13)]
+                        chips=(f"0580001200{n:02x}",)) for n in range(1, count + 1)]
     return event, athletes
 
 

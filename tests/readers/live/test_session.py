@@ -9,7 +9,7 @@ import pytest
 
 from readers.manager import ReaderManager
 from readers.session import ReaderSession, SessionSettings
-from readers.simulators import SimTransport, race_reads
+from readers.simulators import ChipRead, SimTransport, race_reads
 from readers.simulators.vendors import SIMULATORS
 from readers.transports.base import LinkDown, TransportKind
 from timing.entries import dedup_key
@@ -22,7 +22,8 @@ FAST = SessionSettings(backoff_initial_s=0.02, backoff_max_s=0.1, clock_check_s=
                        drift_limit_ms=10**9)
 
 
-def expected_keys(reader_id: str, simulator_format: str, reads: list) -> set[tuple[str, str]]:
+def expected_keys(reader_id: str, simulator_format: str,
+                  reads: list[ChipRead]) -> set[tuple[str, str]]:
     """The dedup keys of every read the simulator made, parsed from its full capture."""
     from readers.protocols import make_parser
 
