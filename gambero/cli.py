@@ -76,6 +76,10 @@ def _argument_parser() -> argparse.ArgumentParser:
                     "database DATABASE_URL names.")
     upgrade.add_argument("event", nargs="?", type=Path, metavar="EVENT.toml")
     upgrade.set_defaults(run=_db_upgrade)
+
+    from gambero import readers_cli
+
+    readers_cli.add_commands(commands)
     return parser
 
 

@@ -91,6 +91,8 @@ class ReaderSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._connections = 0
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._live_clock = transport.kind != "file"
+        """A recording's times say nothing of a reader's clock now."""
         self.finished = asyncio.Event()
         """Set when a file replay has been sent whole and submitted."""
 
@@ -142,6 +144,7 @@ class ReaderSession:
                 delivered = await self._one_connection()
                 if getattr(self.transport, "ended", False):
                     await self.drained()
+                    self.health.alarm = self.health.last_error = None  # done, not failed
                     self.finished.set()
                     return
                 failures = 0 if delivered else failures + 1
@@ -189,7 +192,7 @@ class ReaderSession:
                     reply = self.dialect.on_line(text)
                     if reply is None:
                         continue
-                    if reply.clock is not None:
+                    if reply.clock is not None and self._live_clock:
                         self.clock.reply(reply.clock, received)
                         self._clock_health()
                     await self._send(reply.send)
@@ -212,9 +215,10 @@ class ReaderSession:
         self._pending.extend(records)
         self._arrived.set()
         self._idle.clear()
-        reads = [record for record in records if isinstance(record, Read)]
-        self.clock.reads(reads, received)
-        self._clock_health()
+        if self._live_clock:
+            self.clock.reads([record for record in records if isinstance(record, Read)],
+                             received)
+            self._clock_health()
         commands = self.dialect.on_records(records)
         if commands:
             self.health.rewinds += 1
@@ -244,7 +248,9 @@ class ReaderSession:
             self.health.alarm = self.clock.alarm()
 
     def _lost(self, reason: str) -> None:
-        if self.health.connected or self.health.last_error != reason:
+        if getattr(self.transport, "ended", False):
+            log.info("reader %s: %s", self.config.id, reason)
+        elif self.health.connected or self.health.last_error != reason:
             log.warning("reader %s (%s): %s", self.config.id, self.transport.address, reason)
         self.health.last_error = reason
         self._set_connected(False)
