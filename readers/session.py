@@ -64,6 +64,12 @@ class SessionSettings:
     max_batch: int = 5000
 
 
+def backoff_delay(failures: int, settings: SessionSettings) -> float:
+    """The wait before the next connection attempt after `failures` failed ones in a row
+    (0: the last connection delivered data, so the link was good: retry soon)."""
+    return min(settings.backoff_max_s, settings.backoff_initial_s * 2 ** max(0, failures - 1))
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -148,8 +154,7 @@ class ReaderSession:
                     self.finished.set()
                     return
                 failures = 0 if delivered else failures + 1
-                delay = min(self.settings.backoff_max_s,
-                            self.settings.backoff_initial_s * 2 ** max(0, failures - 1))
+                delay = backoff_delay(failures, self.settings)
                 if self.health.last_error:
                     self.health.alarm = (f"disconnected: {self.health.last_error} "
                                          f"(retrying every {delay:g} s)")
@@ -297,4 +302,4 @@ class _LineTap:
         return [line.decode("latin-1") for line in lines if 0 < len(line) <= self.LIMIT]
 
 
-__all__ = ["Answer", "ReaderSession", "SessionSettings", "Sink", "now_ms"]
+__all__ = ["Answer", "ReaderSession", "SessionSettings", "Sink", "backoff_delay", "now_ms"]

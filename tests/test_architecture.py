@@ -39,3 +39,24 @@ def test_parsers_are_sans_io_and_know_only_the_read_records() -> None:
     assert sorted(name for name in loaded if name.split(".")[0] in FORBIDDEN) == []
     ours = {name for name in loaded if name.split(".")[0] in ("timing", "api", "display")}
     assert ours == {"timing", "timing.reads"}
+
+
+LIVE_READER_MODULES = ["readers.session", "readers.manager", "readers.dialects", "readers.clock",
+                       "readers.health", "readers.transports.tcp", "readers.transports.serial",
+                       "readers.transports.replay", "readers.simulators"]
+
+
+def test_live_readers_know_only_the_model_and_read_records_of_the_core() -> None:
+    loaded = imported_by(LIVE_READER_MODULES)
+    assert "readers.session" in loaded and "serial" in loaded  # pyserial is theirs to use
+    ours = {name for name in loaded if name.split(".")[0] in ("timing", "api", "display")}
+    assert ours == {"timing", "timing.model", "timing.reads"}
+    heavy = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "redis", "sllurp")
+    assert sorted(name for name in loaded if name.split(".")[0] in heavy) == []
+
+
+def test_the_cli_loads_no_serial_or_database_code_until_a_command_needs_it() -> None:
+    loaded = imported_by(["gambero.cli", "gambero.readers_cli"])
+    assert "gambero.readers_cli" in loaded
+    assert sorted(name for name in loaded
+                  if name.split(".")[0] in ("serial", "sqlalchemy", "sllurp")) == []
