@@ -57,6 +57,10 @@ class Dialect:
     """A reader that needs nothing sent and answers nothing (P3, manual, LLRP)."""
 
     rewinds = False
+    line_replies = True
+    """Replies come as text lines (fed to `on_line`); binary protocols use `on_data`."""
+    silence_limit_s: float | None = None
+    """Reconnect when the reader sends nothing for this long (None: a silent reader is fine)."""
 
     def on_connect(self, reconnect: bool) -> list[bytes]:
         return []
@@ -66,6 +70,10 @@ class Dialect:
 
     def on_line(self, text: str) -> Reply | None:
         return None
+
+    def on_data(self, data: bytes) -> list[bytes]:
+        """Bytes as received, for binary protocols' replies (LLRP keepalives)."""
+        return []
 
     def on_records(self, records: Sequence[Record]) -> list[bytes]:
         return []
@@ -208,6 +216,10 @@ DIALECTS: dict[str, type[Dialect]] = {
 
 
 def make_dialect(reader_format: str) -> Dialect:
+    if reader_format == "llrp":
+        from readers.llrp import LlrpDialect  # sllurp: an optional extra
+
+        return LlrpDialect()
     return DIALECTS.get(reader_format, Dialect)()
 
 

@@ -67,7 +67,8 @@ class SessionSettings:
 def backoff_delay(failures: int, settings: SessionSettings) -> float:
     """The wait before the next connection attempt after `failures` failed ones in a row
     (0: the last connection delivered data, so the link was good: retry soon)."""
-    return min(settings.backoff_max_s, settings.backoff_initial_s * 2 ** max(0, failures - 1))
+    return min(settings.backoff_max_s,
+               settings.backoff_initial_s * (1 << min(30, max(0, failures - 1))))
 
 
 def now_ms() -> int:
@@ -189,11 +190,12 @@ class ReaderSession:
             if self.dialect.clock_query() is not None:
                 clock_task = asyncio.create_task(self._check_clock())
             while True:
-                data = await self.transport.read()
+                data = await self._read()
                 delivered = True
                 received = now_ms()
                 self._take(parser.feed(data), received)
-                for text in lines.feed(data):
+                await self._send(self.dialect.on_data(data))
+                for text in lines.feed(data) if self.dialect.line_replies else ():
                     reply = self.dialect.on_line(text)
                     if reply is None:
                         continue
@@ -213,6 +215,15 @@ class ReaderSession:
                 self._take(cut, now_ms())
             await self.transport.close()
         return delivered
+
+    async def _read(self) -> bytes:
+        limit = self.dialect.silence_limit_s
+        if limit is None:
+            return await self.transport.read()
+        try:
+            return await asyncio.wait_for(self.transport.read(), limit)
+        except TimeoutError:
+            raise LinkDown(f"nothing from the reader in {limit:g} s") from None
 
     def _take(self, records: list[Record], received: int) -> None:
         if not records:

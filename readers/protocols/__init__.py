@@ -16,7 +16,10 @@ _PARSERS: dict[str, str] = {
     "raceresult": "readers.protocols.raceresult:RaceResultParser",
     "p3": "readers.protocols.p3:P3Parser",
     "manual": "readers.protocols.manual:ManualParser",
+    "llrp": "readers.llrp:LlrpParser",
 }
+NEEDS_EXTRA = {"llrp": "llrp"}
+"""Formats whose parser needs an optional extra (`pip install 'gambero[EXTRA]'`)."""
 
 FORMATS: tuple[str, ...] = tuple(_PARSERS)
 
@@ -33,7 +36,15 @@ def make_parser(name: str) -> Parser:
         raise UnknownFormat(
             f"unknown reader format {name!r} (known: {', '.join(FORMATS)})") from None
     module_name, class_name = target.split(":")
-    parser_class = getattr(importlib.import_module(module_name), class_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        extra = NEEDS_EXTRA.get(name)
+        if extra is None:
+            raise
+        raise UnknownFormat(f"format {name!r} needs {error.name}: "
+                            f"pip install 'gambero[{extra}]'") from error
+    parser_class = getattr(module, class_name)
     parser: Parser = parser_class()
     return parser
 
