@@ -7,14 +7,16 @@
     ...; server.drop()                                          # the link fails mid-race
     await simulator.done.wait(); await server.stop()
 
-`simulate(event, athletes, reader_config, …)` builds the right simulator for a configured
-reader's format. `SimPty` serves a simulator on a pseudo-terminal behind a stable path, for the
+`SimulatedRace(event, athletes, speed=…)` runs one simulator per configured reader, each on a
+TCP port (the demo race). `simulate(event, athletes, reader_config, …)` builds the right
+simulator for a configured reader's format. `SimPty` serves a simulator on a pseudo-terminal behind a stable path, for the
 serial side; `SimTransport` hands one to a session directly.
 """
 
 from __future__ import annotations
 
 from readers.simulators.base import NOISE, SimulatedReader
+from readers.simulators.event import SimulatedRace
 from readers.simulators.links import SimPty, SimTcpServer, SimTransport
 from readers.simulators.race import ChipRead, race_reads
 from readers.simulators.vendors import (
@@ -39,5 +41,6 @@ def simulate(event: Event, athletes: list[Athlete], reader: ReaderConfig, *, spe
 
 
 __all__ = ["NOISE", "SIMULATORS", "ChipRead", "IpicoSimulator", "RaceResultSimulator",
-           "SimPty", "SimTcpServer", "SimTransport", "SimulatedReader", "UltraSimulator",
+           "SimPty", "SimTcpServer", "SimTransport", "SimulatedRace", "SimulatedReader",
+           "UltraSimulator",
            "race_reads", "simulate"]

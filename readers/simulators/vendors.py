@@ -150,7 +150,7 @@ class RaceResultSimulator(SimulatedReader):
 
     def garble(self, line: bytes) -> bytes:
         fields = line.split(b";")
-        fields[4] = b"09:6x:00.000"  # the time of a pushed line (after `#P`)
+        fields[4 if line.startswith(b"#P;") else 3] = b"09:6x:00.000"  # the passing's time
         return b";".join(fields)
 
     def on_command(self, data: bytes) -> list[bytes]:
