@@ -9,8 +9,8 @@
 
 `SimulatedRace(event, athletes, speed=…)` runs one simulator per configured reader, each on a
 TCP port (the demo race). `simulate(event, athletes, reader_config, …)` builds the right
-simulator for a configured reader's format. `SimPty` serves a simulator on a pseudo-terminal behind a stable path, for the
-serial side; `SimTransport` hands one to a session directly.
+simulator for a configured reader's format. `SimPty` serves a simulator on a pseudo-terminal
+behind a stable path, for the serial side; `SimTransport` hands one to a session directly.
 """
 
 from __future__ import annotations
