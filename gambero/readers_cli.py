@@ -198,7 +198,9 @@ def format_status(document: dict[str, Any], now_ms: int) -> str:
     for reader in document.get("readers", []):
         since = _ago((now_ms - reader["since_ms"]) / 1000) if reader.get("since_ms") else "-"
         state = ("up " if reader["connected"] else "DOWN ") + since
-        if not reader.get("running", True):
+        if reader.get("finished"):
+            state = "replayed"
+        elif not reader.get("running", True):
             state = "stopped"
         last = _ago((now_ms - reader["last_read_ms"]) / 1000) if reader.get("last_read_ms") \
             else "never"
@@ -223,7 +225,9 @@ def _ago(seconds: float) -> str:
 
 
 def _ms(value: int | None) -> str:
-    return "-" if value is None else f"{value / 1000:+.3f} s"
+    from readers.clock import shown_offset
+
+    return "-" if value is None else shown_offset(value)
 
 
 __all__ = ["HEALTH_FILE", "add_commands", "format_status"]

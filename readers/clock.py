@@ -99,7 +99,23 @@ def _ms(moment: datetime) -> int:
 
 
 def _seconds(ms: int) -> str:
-    return f"{ms / 1000:+.3f} s"
+    return shown_offset(ms)
 
 
-__all__ = ["ClockWatch"]
+def shown_offset(ms: int) -> str:
+    """A clock difference for people: `+1.250 s`, `-2 h 05 min 03.100 s`, `-199 d 07 h 27 min`."""
+    sign = "-" if ms < 0 else "+"
+    rest = abs(ms)
+    if rest < 60_000:
+        return f"{sign}{rest / 1000:.3f} s"
+    days, rest = divmod(rest, 86_400_000)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    if days:
+        return f"{sign}{days} d {hours:02d} h {minutes:02d} min"
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min {rest / 1000:06.3f} s"
+    return f"{sign}{minutes} min {rest / 1000:06.3f} s"
+
+
+__all__ = ["ClockWatch", "shown_offset"]

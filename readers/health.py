@@ -36,6 +36,8 @@ class ReaderHealth:
     # Beyond the API's fields: for `gambero readers status` and the logs.
     address: str = ""
     running: bool = True
+    finished: bool = False
+    """A recording replayed to its end (not a failed link)."""
     reconnects: int = 0
     rewinds: int = 0
     last_error: str | None = None

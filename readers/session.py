@@ -152,6 +152,7 @@ class ReaderSession:
                 if getattr(self.transport, "ended", False):
                     await self.drained()
                     self.health.alarm = self.health.last_error = None  # done, not failed
+                    self.health.finished = True
                     self.finished.set()
                     return
                 failures = 0 if delivered else failures + 1

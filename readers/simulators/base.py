@@ -26,15 +26,15 @@ class SimulatedReader:
     format = ""
 
     def __init__(self, reads: list[ChipRead], *, speed: float = 1.0, garble_every: int = 0,
-                 lead_s: float = 1.0) -> None:
-        """`reads` in time order; the reader's clock starts `lead_s` (reader seconds) before the
-        first read; `garble_every` N: after every Nth live line, a garbled line (a corrupted
-        copy of it, or binary noise, in turn)."""
+                 lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
+        """`reads` in time order; the reader's clock starts at `clock_start`, or `lead_s`
+        (reader seconds) before the first read; `garble_every` N: after every Nth live line, a
+        garbled line (a corrupted copy of it, or binary noise, in turn)."""
         self.reads = reads
         self.speed = speed
         self.garble_every = garble_every
-        self.clock_start = (reads[0].time if reads else datetime(2026, 1, 1)) \
-            - timedelta(seconds=lead_s)
+        first = reads[0].time if reads else datetime(2026, 1, 1)
+        self.clock_start = clock_start or first - timedelta(seconds=lead_s)
         self.memory: list[ChipRead] = []
         self.garbled = 0
         self.live_lines = 0

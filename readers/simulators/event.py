@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 
 from readers.simulators.base import SimulatedReader
 from readers.simulators.links import SimTcpServer
@@ -29,12 +30,17 @@ class SimulatedRace:
         self.simulators: dict[str, SimulatedReader] = {}
         self.servers: dict[str, SimTcpServer] = {}
         self._configs: dict[str, ReaderConfig] = {}
-        for config in event.readers:
-            simulator_class = SIMULATORS.get(config.format)
-            if simulator_class is None:
-                continue  # no simulator for this format (manual, P3, LLRP): left out
-            reads = race_reads(event, athletes, config.point, seed=seed)
-            simulator = simulator_class(reads, speed=speed, garble_every=garble_every)
+        simulated = [config for config in event.readers if config.format in SIMULATORS]
+        scripts = {config.id: race_reads(event, athletes, config.point, seed=seed)
+                   for config in simulated}
+        firsts = [reads[0].time for reads in scripts.values() if reads]
+        # One clock for all the readers, as at a real event: it starts a second before the
+        # first read anywhere. (Formats without a simulator, manual, P3, LLRP, are left out.)
+        clock_start = min(firsts) - timedelta(seconds=1) if firsts else None
+        for config in simulated:
+            simulator = SIMULATORS[config.format](scripts[config.id], speed=speed,
+                                                  garble_every=garble_every,
+                                                  clock_start=clock_start)
             self.simulators[config.id] = simulator
             self.servers[config.id] = SimTcpServer(simulator)
             self._configs[config.id] = config

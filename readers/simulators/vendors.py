@@ -4,6 +4,7 @@ back, with the commands `readers.dialects` sends (see that module for the source
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from readers.dialects import ultra_rewind
 from readers.protocols.ipico import encode_ipico, lrc
@@ -19,8 +20,9 @@ class IpicoSimulator(SimulatedReader):
     format = "ipico"
 
     def __init__(self, reads: list[ChipRead], *, speed: float = 1.0, garble_every: int = 0,
-                 lead_s: float = 1.0) -> None:
-        super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s)
+                 lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
+        super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
+                         clock_start=clock_start)
         self._commands = LineCommands()
 
     def stored_line(self, index: int) -> bytes:
@@ -64,8 +66,9 @@ class UltraSimulator(SimulatedReader):
     _REWIND = re.compile(r"8(\d+),(\d*)")
 
     def __init__(self, reads: list[ChipRead], *, speed: float = 1.0, garble_every: int = 0,
-                 lead_s: float = 1.0) -> None:
-        super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s)
+                 lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
+        super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
+                         clock_start=clock_start)
         self._commands = b""
 
     def greeting(self) -> bytes:
@@ -128,8 +131,9 @@ class RaceResultSimulator(SimulatedReader):
     format = "raceresult"
 
     def __init__(self, reads: list[ChipRead], *, speed: float = 1.0, garble_every: int = 0,
-                 lead_s: float = 1.0) -> None:
-        super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s)
+                 lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
+        super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
+                         clock_start=clock_start)
         self._commands = LineCommands()
         self._push = False
 

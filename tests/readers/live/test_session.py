@@ -207,3 +207,12 @@ async def test_clock_offset_is_measured_at_connect_and_drift_raises_an_alarm() -
     finally:
         await session.stop()
         await simulator.stop()
+
+
+def test_clock_differences_are_shown_in_units_people_read() -> None:
+    from readers.clock import shown_offset
+
+    assert shown_offset(1250) == "+1.250 s"
+    assert shown_offset(-(2 * 3600_000 + 5 * 60_000 + 3100)) == "-2 h 05 min 03.100 s"
+    assert shown_offset(-(199 * 86_400_000 + 7 * 3600_000 + 27 * 60_000 + 36_893)) == \
+        "-199 d 07 h 27 min"

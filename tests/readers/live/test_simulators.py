@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import Counter
+from datetime import timedelta
 
 from readers.manager import ReaderManager
 from readers.protocols import make_parser
@@ -73,3 +74,14 @@ async def test_a_simulated_race_serves_every_configured_reader_on_tcp() -> None:
         await manager.stop_all()
         await race.stop()
     assert manager.health_of("finish").reconnects >= 1
+
+
+def test_the_readers_of_a_simulated_race_share_one_clock() -> None:
+    configs = (ReaderConfig("start", "start", "raceresult"),
+               ReaderConfig("finish", "finish", "ultra"))
+    event, athletes = small_event(configs)
+    race = SimulatedRace(event, athletes)
+    starts = {simulator.clock_start for simulator in race.simulators.values()}
+    assert len(starts) == 1
+    first_read = min(sim.reads[0].time for sim in race.simulators.values())
+    assert starts == {first_read - timedelta(seconds=1)}
