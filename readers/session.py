@@ -128,6 +128,7 @@ class ReaderSession:
             await submit
         self._tasks = []
         self.health.running = False
+        self.health.alarm = None  # stopped on purpose: nothing to attend to
         self._set_connected(False)
         close = getattr(self.transport, "shutdown", None) or self.transport.close
         await close()
