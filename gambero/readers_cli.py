@@ -117,6 +117,7 @@ async def _run_async(args: argparse.Namespace, name: str) -> int:
             print(f"gambero readers run: {error}", file=sys.stderr)
             await core.stop()
             return 2
+        manager.resume(await store.last_reader_sequences(ids[name]))
         await _serve(manager, core, name, _health_path(args))
     finally:
         await store.close()

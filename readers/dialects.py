@@ -13,7 +13,8 @@ for too much is harmless, asking for too little loses reads, so each dialect err
   article 19; ndf-zz/metarace `decoder/rrs.py`.
 - Ultra (TCP 23): `R` starts reading, `r` asks for the clock (reply `HH:MM:SS DD-MM-YYYY (n)`).
   Log ids number the reads: a gap (a log id more than one past the last one seen) asks for the
-  missing range again, and every reconnect asks for everything after the last log id seen.
+  missing range again, and every reconnect asks for everything after the last log id seen (on
+  the first connection after a restart of Gambero, the last log id in the journal).
   The bytes of the rewind-by-log-id command differ between public clients (PROTOCOLS.md);
   Gambero sends `8<first>,<last>` + LF (`8<first>,` for "to the end"). This has been checked
   against the simulator only, not against a reader: see docs/readers.md.
@@ -65,6 +66,10 @@ class Dialect:
     def on_connect(self, reconnect: bool) -> list[bytes]:
         return []
 
+    def resume(self, last_sequence: int) -> None:
+        """The journal already holds this reader's records up to `last_sequence` (a restart of
+        Gambero): rewind from there on the first connection."""
+
     def clock_query(self) -> bytes | None:
         return None
 
@@ -86,6 +91,9 @@ class RaceResultDialect(Dialect):
 
     def __init__(self) -> None:
         self.last_passing = 0
+
+    def resume(self, last_sequence: int) -> None:
+        self.last_passing = max(self.last_passing, last_sequence)
 
     def on_connect(self, reconnect: bool) -> list[bytes]:
         return [b"SETPROTOCOL;2.0\r\n", b"GETTIME\r\n", b"SETPUSHPASSINGS;1;0\r\n",
@@ -132,6 +140,9 @@ class UltraDialect(Dialect):
     def __init__(self) -> None:
         self.last_log: int | None = None
         self._asked: set[tuple[int, int]] = set()
+
+    def resume(self, last_sequence: int) -> None:
+        self.last_log = max(self.last_log or 0, last_sequence)
 
     def on_connect(self, reconnect: bool) -> list[bytes]:
         commands = [b"R", b"r"]

@@ -13,7 +13,7 @@ How event.toml names a reader's link (`[[readers]]`, one of):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -89,6 +89,14 @@ class ReaderManager:
                                 event_date=self.event_date, settings=self.settings)
         self.sessions[config.id] = session
         return session.health
+
+    def resume(self, last_sequences: Mapping[str, int]) -> None:
+        """Tell each reader where the journal's records of it end (`Store.last_reader_sequences`),
+        so that its first connection rewinds what it made while Gambero was not running."""
+        for reader_id, last in last_sequences.items():
+            session = self.sessions.get(reader_id)
+            if session is not None:
+                session.dialect.resume(last)
 
     def start(self, reader_id: str) -> None:
         self._session(reader_id).start()

@@ -203,6 +203,17 @@ class Store:
                 .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == kind))
         return int(value or 0)
 
+    async def last_reader_sequences(self, event_id: int) -> dict[str, int]:
+        """Per reader, the highest record number (`Read.sequence`) its journaled reads carry:
+        where a reader session resumes its rewind after a restart."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(_JOURNAL.c.reader_key, func.max(_JOURNAL.c.reader_seq))
+                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == "read",
+                       _JOURNAL.c.reader_seq.is_not(None))
+                .group_by(_JOURNAL.c.reader_key))
+            return {str(reader): int(last) for reader, last in rows if reader is not None}
+
 
 _READ_COLUMNS = ("event_id", "seq", "kind", "recorded_ms", "reader_key", "chip", "bib",
                  "reader_time", "clock", "reader_seq", "device", "antenna", "rssi", "line", "raw",

@@ -191,3 +191,18 @@ async def test_each_event_has_its_own_journal(store: Store, event_id: int) -> No
     assert (await store.last_seq(event_id), await store.last_seq(other_id)) == (2, 1)
     assert [item.entry for item in await replay_all(store, other_id)] == entries[:1]
     assert [item.entry for item in await replay_all(store, event_id)] == entries[:2]
+
+
+async def test_the_last_record_number_of_each_reader_is_where_a_restart_resumes(
+        store: Store, event_id: int) -> None:
+    assert await store.last_reader_sequences(event_id) == {}
+    entries: list[Entry] = [
+        ReadEntry("half-box", Read("A", MOMENT, sequence=119), RECORDED_MS),
+        ReadEntry("half-box", Read("B", MOMENT + timedelta(seconds=1), sequence=121), RECORDED_MS),
+        ReadEntry("half-box", Read("C", MOMENT + timedelta(seconds=2), sequence=120), RECORDED_MS),
+        ReadEntry("finish-main", Read("D", MOMENT), RECORDED_MS),          # IPICO: no number
+        ReadEntry("start-mat", Read("E", MOMENT, sequence=7), RECORDED_MS),
+        RejectedEntry("start-mat", "99;x", "bad", RECORDED_MS, 3),
+    ]
+    await store.append(event_id, 1, entries, RECORDED_MS)
+    assert await store.last_reader_sequences(event_id) == {"half-box": 121, "start-mat": 7}

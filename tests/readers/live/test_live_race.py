@@ -189,3 +189,62 @@ async def test_three_readers_with_drops_give_the_results_of_gambero_score(
         assert health[name].rejected >= simulator.garbled            # each garbled line
         assert health[name].reconnects >= 1
     assert await store.count(core.event_id, "read") == sum(want.values())
+
+
+async def test_after_a_restart_of_gambero_the_readers_resume_from_the_journal(
+        store: Store, tmp_path: Path) -> None:
+    """Gambero stops mid-race (the readers keep reading) and starts again: RACE RESULT and
+    Ultra are rewound from the last record numbers in the journal; every read is there once."""
+    event, athletes = small_event()
+    from timing.model import ReaderConfig
+
+    sims = {"rr": simulate(event, athletes, ReaderConfig("", "finish", "raceresult"),
+                           speed=SPEED, seed=21),
+            "ultra": simulate(event, athletes, ReaderConfig("", "finish", "ultra"),
+                              speed=SPEED, seed=22)}
+    servers = {name: SimTcpServer(sim) for name, sim in sims.items()}
+    for server in servers.values():
+        await server.start()
+    toml = write_event(tmp_path / "event", athletes, [
+        {"id": "rr", "point": "finish", "format": "raceresult", "host": servers["rr"].address},
+        {"id": "ultra", "point": "finish", "format": "ultra",
+         "host": servers["ultra"].address}])
+    core = await start_core(store, toml)
+    manager = ReaderManager.for_event(core.event, core.submit, settings=FAST)
+    manager.start_all()
+    for simulator in sims.values():
+        simulator.start()
+    try:
+        await eventually(lambda: all(manager.health_of(name).reads > 10 for name in sims),
+                         what="first reads")
+        await manager.stop_all()                         # Gambero goes down ...
+        await core.stop()
+        down_at = {name: len(sim.memory) for name, sim in sims.items()}
+        await eventually(lambda: all(len(sims[name].memory) > down_at[name] + 5
+                                     for name in sims), what="reads while down")
+        restarted = await TimingCore.start(store, core.event_id)   # ... and comes back
+        last = await store.last_reader_sequences(core.event_id)
+        assert set(last) == {"rr", "ultra"}
+        again = ReaderManager.for_event(restarted.event, restarted.submit, settings=FAST)
+        again.resume(last)
+        again.start_all()
+        try:
+            await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in sims.values())), 30)
+            want = {name: distinct_reads(sim) for name, sim in sims.items()}
+            await eventually(lambda: all(again.health_of(name).reads
+                                         + manager.health_of(name).reads == count
+                                         for name, count in want.items()), what="every read")
+            # The rewinds started after what the journal had, not from the reader's first
+            # record (that would repeat every read of the first run).
+            for name in sims:
+                assert again.health_of(name).duplicates < manager.health_of(name).reads
+        finally:
+            await again.stop_all()
+            await restarted.stop()
+    finally:
+        for simulator in sims.values():
+            await simulator.stop()
+        for server in servers.values():
+            await server.stop()
+    assert await store.count(core.event_id, "read") == sum(want.values())
+
