@@ -42,7 +42,8 @@ def make_transport(config: ReaderConfig, directory: Path = Path("."),
     if config.host is not None:
         if config.host.startswith(LISTEN_PREFIX):
             rest = config.host[len(LISTEN_PREFIX):]
-            host, port = split_address(rest if ":" in rest else f"0.0.0.0:{rest}")
+            host, port = split_address(rest if ":" in rest else f"0.0.0.0:{rest}",
+                                       any_port=True)
             return TcpServer(host, port)
         return TcpClient(*split_address(config.host, DEFAULT_TCP_PORTS.get(config.format)))
     return None

@@ -18,15 +18,18 @@ CONNECT_TIMEOUT_S = 5.0
 LISTEN_PREFIX = "listen:"
 
 
-def split_address(text: str, default_port: int | None = None) -> tuple[str, int]:
-    """`"10.0.0.5:3601"` -> ("10.0.0.5", 3601); `"[::1]:23"` for IPv6. ValueError if bad."""
+def split_address(text: str, default_port: int | None = None,
+                  any_port: bool = False) -> tuple[str, int]:
+    """`"10.0.0.5:3601"` -> ("10.0.0.5", 3601); `"[::1]:23"` for IPv6. ValueError if bad.
+    `any_port`: port 0 is allowed (to listen on a port the system picks)."""
     host, colon, port_text = text.strip().rpartition(":")
     if not colon:
         if default_port is None:
             raise ValueError(f"{text!r} has no port (address:port)")
         host, port_text = text.strip(), str(default_port)
     host = host.strip("[]")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    lowest = 0 if any_port else 1
+    if not host or not port_text.isdigit() or not lowest <= int(port_text) < 65536:
         raise ValueError(f"{text!r} is not address:port")
     return host, int(port_text)
 

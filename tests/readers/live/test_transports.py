@@ -159,3 +159,36 @@ async def test_readers_are_added_started_and_stopped_while_the_event_runs() -> N
         await manager.stop_all()
         await first.stop()
         await second.stop()
+
+
+async def test_a_reader_that_connects_to_us_reconnects_and_a_cut_line_is_rejected() -> None:
+    event, athletes = small_event()
+    lines = [encode_ipico(read.chip, read.time, "01")
+             for read in race_reads(event, athletes, "finish", seed=31)]
+    sink = DedupSink()
+    manager = ReaderManager(sink, timezone=event.timezone, event_date=EVENT_DATE,
+                            settings=SessionSettings(backoff_initial_s=0.02,
+                                                     drift_limit_ms=10**9))
+    manager.add(ReaderConfig("box", "finish", "ipico", host="listen:127.0.0.1:0"))
+    server = manager.sessions["box"].transport
+    assert isinstance(server, TcpServer)
+    manager.start_all()
+    try:
+        await eventually(lambda: server.port != 0, what="listening")
+        half = len(lines) // 2
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"".join(lines[:half]) + lines[half][:20])   # the link dies mid-line
+        await writer.drain()
+        await eventually(lambda: len(sink.reads) == half, what="first half")
+        writer.close()
+        await eventually(lambda: not manager.health_of("box").connected, what="drop seen")
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"".join(lines[half:]))                      # the reader sends it again
+        await writer.drain()
+        await eventually(lambda: len(sink.reads) == len(lines), what="every read")
+        writer.close()
+    finally:
+        await manager.stop_all()
+    assert [record.reason for _, record in sink.rejected] == \
+        ["cut off by a disconnect: bad length 20 (expected 36, or 42 with TTO)"]
+    assert manager.health_of("box").reconnects == 1
