@@ -66,10 +66,15 @@ class ReaderManager:
         self._ingest: dict[str, ReaderHealth] = {}
 
     @classmethod
-    def for_event(cls, event: Event, sink: Sink, **options: object) -> ReaderManager:
-        """A manager holding every reader of `event` (not started yet)."""
-        manager = cls(sink, timezone=event.timezone, event_date=event.date,
-                      **options)  # type: ignore[arg-type]
+    def for_event(cls, event: Event, sink: Sink, *, directory: Path = Path("."),
+                  settings: SessionSettings | None = None, replay_speed: float = 0.0,
+                  transport_factory: Callable[[ReaderConfig], Transport | None] | None = None
+                  ) -> ReaderManager:
+        """A manager holding every reader of `event` (not started yet). ValueError if a
+        reader's address cannot be used."""
+        manager = cls(sink, timezone=event.timezone, event_date=event.date, directory=directory,
+                      settings=settings, replay_speed=replay_speed,
+                      transport_factory=transport_factory)
         for config in event.readers:
             manager.add(config)
         return manager
