@@ -61,7 +61,9 @@ class SessionSettings:
     clock_check_s: float = 60.0
     drift_limit_ms: int = 1000
     submit_retry_s: float = 1.0
-    max_batch: int = 5000
+    max_batch: int = 1000
+    """Most records handed to the core in one submission: a long backlog (a rewind) goes in
+    steps, so that commits stay short and other readers' submissions join them."""
 
 
 def backoff_delay(failures: int, settings: SessionSettings) -> float:
