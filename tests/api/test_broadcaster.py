@@ -79,7 +79,8 @@ def test_resume_from_history_or_a_snapshot() -> None:
     resumed = drain(broadcaster.connect(None, 5).outbox)
     assert resumed == [{"type": "delta", "seq": 9, "first_seq": 6,
                         "rows": [row("mile", "1", 9)], "reload": []}]
-    # Frames after seq 3 are no longer all kept (history of 2): a snapshot instead.
-    assert drain(broadcaster.connect(None, 3).outbox)[0]["type"] == "snapshot"
+    # The frame that held seq 3 is no longer kept (history of 2): a snapshot instead.
+    assert drain(broadcaster.connect(None, 2).outbox)[0]["type"] == "snapshot"
+    assert drain(broadcaster.connect(None, 3).outbox)[0]["type"] == "delta"
     assert drain(broadcaster.connect(None, 10).outbox)[0]["type"] == "snapshot"
     assert drain(broadcaster.connect(None, 9).outbox)[0]["rows"] == []
