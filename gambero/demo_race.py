@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from api.runtime import Runtime
 from timing.entries import gun
 from timing.reads import Read
+
+if TYPE_CHECKING:
+    from api.runtime import Runtime
 
 GENERATOR = Path(__file__).resolve().parents[1] / "examples" / "backwards-mile" / "generate.py"
 KIDS_START_S = 600.0
