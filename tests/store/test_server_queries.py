@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from timing.entries import ActionEntry, ReadEntry, RejectedEntry, gun
+from timing.entries import ActionEntry, Entry, ReadEntry, RejectedEntry, gun
 from timing.eventfile import load_event
 from timing.reads import Read
 from timing.store import Store
@@ -16,7 +16,7 @@ from .events import EXAMPLE
 async def test_reader_counts_latest_and_reads_of_chips(store: Store) -> None:
     event_id = (await store.import_event(load_event(EXAMPLE / "event.toml"), "x")).event_id
     moment = datetime(2026, 5, 10, 9, 6, 40)
-    entries = [
+    entries: list[Entry] = [
         ReadEntry("finish-main", Read("058000ABC001", moment), 1000),
         ReadEntry("finish-main", Read("058000abc001", moment.replace(second=41)), 1500),
         ReadEntry("half-box", Read("058000000002", moment), 1200),
