@@ -285,6 +285,7 @@ class Broadcaster:
     def resync_all(self) -> None:
         """Every client gets a fresh snapshot (after a gap in the frames received)."""
         self.history.clear()
+        self._snapshots.clear()
         for client in list(self.clients):
             client.clear()
             client.outbox.put_nowait(self.snapshot(client.races))

@@ -32,8 +32,6 @@ class Options:
     redis_url: str | None = None
     redis_prefix: str = "gambero"
     web_only: bool = False
-    max_body: int = 8 << 20
-    """Largest request body accepted (bytes)."""
 
 
 @dataclass
