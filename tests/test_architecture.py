@@ -60,3 +60,11 @@ def test_the_cli_loads_no_serial_or_database_code_until_a_command_needs_it() -> 
     assert "gambero.readers_cli" in loaded
     assert sorted(name for name in loaded
                   if name.split(".")[0] in ("serial", "sqlalchemy", "sllurp")) == []
+def test_only_the_server_commands_load_the_server() -> None:
+    """The core and the readers never import `api`; the `gambero` command loads it only for
+    `serve` and `demo` (so `gambero parse` and `score` start fast)."""
+    loaded = imported_by([*PURE_MODULES, *PARSER_MODULES, "timing.core", "timing.store",
+                          "gambero.cli", "gambero.demo_race"])
+    assert "gambero.cli" in loaded
+    assert sorted(name for name in loaded if name.split(".")[0] in ("api", "fastapi",
+                                                                     "uvicorn")) == []

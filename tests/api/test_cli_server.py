@@ -1,0 +1,53 @@
+"""`gambero token create` and the checks `gambero serve` makes before it starts."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from api.auth import Tokens
+from gambero.cli import main
+from timing.store import Store
+
+from .conftest import EXAMPLE
+
+
+def test_token_create_prints_a_token_that_works(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    event = tmp_path / "race" / "event.toml"
+    shutil.copytree(EXAMPLE.parent, event.parent)
+    assert main(["token", "create", str(event), "--role", "reader", "--reader",
+                 "finish-main", "--label", "box 2"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("gmb_") and len(token) > 40
+
+    async def check() -> tuple[str, str | None, str]:
+        store = await Store.open(f"sqlite+aiosqlite:///{event.parent / 'gambero.db'}")
+        try:
+            found = await Tokens(store).check(token)
+            assert found is not None
+            assert token not in {record.token_hash for record in await store.tokens()}
+            return found.role, found.reader, found.label
+        finally:
+            await store.close()
+
+    assert asyncio.run(check()) == ("reader", "finish-main", "box 2")
+    assert main(["token", "create", str(event), "--role", "reader"]) == 2
+    assert "--reader" in capsys.readouterr().err
+
+
+def test_serve_refuses_what_it_cannot_serve(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert main(["serve", str(tmp_path / "missing.toml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["serve"]) == 2
+    assert "DATABASE_URL" in capsys.readouterr().err
+    assert main(["serve", str(EXAMPLE), "--web-only"]) == 2
+    assert "REDIS_URL" in capsys.readouterr().err
