@@ -105,16 +105,17 @@ class RemoteReaders:
         self.latest: dict[str, ReaderHealth] = {}
 
     def health(self) -> list[ReaderHealth]:
-        return [self.latest[reader_id] for reader_id in self.ids if reader_id in self.latest]
+        """As last published (readers added live included)."""
+        return sorted(self.latest.values(), key=lambda health: health.id)
 
     def reader(self, reader_id: str) -> ReaderHealth:
-        if reader_id not in self.ids:
+        if reader_id not in self.ids and reader_id not in self.latest:
             raise ReaderError(f"no reader {reader_id!r} in this event", 404)
         if reader_id not in self.latest:
             raise ReaderError("no reader health received from the core's process yet", 503)
         return self.latest[reader_id]
 
-    async def add(self, config: ReaderConfig) -> ReaderHealth:
+    async def add(self, config: ReaderConfig, actor: str = "") -> ReaderHealth:
         raise _web_only()
 
     async def start(self, reader_id: str) -> ReaderHealth:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
 from timing.core import Submitted, TimingCore
+from timing.entries import ActionError, add_reader
 from timing.model import ReaderConfig
 from timing.reads import Record
 from timing.store import Store
@@ -62,7 +63,8 @@ class ReaderManager(Protocol):
     def reader(self, reader_id: str) -> ReaderHealth:
         """Raises ReaderError(404) for an unknown reader."""
 
-    async def add(self, config: ReaderConfig) -> ReaderHealth: ...
+    async def add(self, config: ReaderConfig, actor: str = "") -> ReaderHealth:
+        """Journal the reader (so a restart and a rebuild know it too), then run it."""
 
     async def start(self, reader_id: str) -> ReaderHealth: ...
 
@@ -71,6 +73,14 @@ class ReaderManager(Protocol):
     async def submit(self, reader_id: str, records: Sequence[Record], actor: str = ""
                      ) -> Submitted:
         """Journal reads that arrived for `reader_id` (through the API); once durable."""
+
+
+async def journal_reader(core: TimingCore, config: ReaderConfig, actor: str) -> None:
+    """The journal entry that adds `config` to the event (ReaderError if it cannot)."""
+    try:
+        await core.act(add_reader(config, actor=actor, at_ms=time.time_ns() // 1_000_000))
+    except ActionError as error:
+        raise ReaderError(str(error)) from None
 
 
 def transport_of(config: ReaderConfig) -> Transport:
@@ -142,11 +152,18 @@ class IngestReaders:
             clock_offset_ms=config.clock_offset_ms, drift_ms=None, alarm=alarm,
             running=counts.running)
 
-    async def add(self, config: ReaderConfig) -> ReaderHealth:
-        if config.id in self.configs:
-            raise ReaderError(f"reader {config.id!r} already exists")
-        raise ReaderError("adding a reader to a running event needs the live reader manager; "
-                          "add it to event.toml, run `gambero import` and restart", 501)
+    async def add(self, config: ReaderConfig, actor: str = "") -> ReaderHealth:
+        if transport_of(config) != "ingest":
+            raise ReaderError("this server runs no live readers (started with --no-readers): "
+                              "add the reader without port/host/path and post its reads", 501)
+        await journal_reader(self.core, config, actor)
+        return self.add_ingest(config)
+
+    def add_ingest(self, config: ReaderConfig) -> ReaderHealth:
+        """A reader whose reads will be posted to the API (already journaled by the caller)."""
+        self.configs[config.id] = config
+        self.counts[config.id] = _Counts()
+        return self.reader(config.id)
 
     async def start(self, reader_id: str) -> ReaderHealth:
         self.reader(reader_id)

@@ -8,11 +8,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from api.live import Broadcaster, Frame, FrameSource
+from api.live_readers import LiveReaders
 from api.readers import IngestReaders, ReaderManager
 from api.view import LiveState, ResultsView
+from readers.session import SessionSettings
 from timing.core import TimingCore
 from timing.model import Event
 from timing.store import Store
@@ -32,6 +35,13 @@ class Options:
     redis_url: str | None = None
     redis_prefix: str = "gambero"
     web_only: bool = False
+    live_readers: bool = False
+    """Run a session for each reader event.toml links (serial, TCP, file): `gambero serve`."""
+    event_dir: Path = Path(".")
+    """Where event.toml is: reader files (`path`) are relative to it."""
+    replay_speed: float = 0.0
+    """Readers with a `path` are replayed at this many times real time (0: at once)."""
+    reader_settings: SessionSettings | None = None
 
 
 @dataclass
@@ -68,10 +78,24 @@ class Runtime:
         core = await TimingCore.start(store, event_id)
         state = LiveState(core.event)
         broadcaster = Broadcaster(state, outbox=options.outbox, history=options.history)
-        readers = IngestReaders(core)
-        await readers.load_counts(store, event_id)
+        readers: ReaderManager
+        if options.live_readers:
+            try:
+                live = await LiveReaders.open(core, store, event_id,
+                                              directory=options.event_dir,
+                                              settings=options.reader_settings,
+                                              replay_speed=options.replay_speed)
+            except ValueError:
+                await core.stop()
+                raise
+            readers = live
+        else:
+            readers = IngestReaders(core)
+            await readers.load_counts(store, event_id)
         runtime = cls(store, event_id, core.event, state, broadcaster, state, readers, options,
                       core)
+        if isinstance(readers, LiveReaders):
+            runtime.closers.append(readers.close)
         runtime.frame_sinks.append(broadcaster.publish)
         if options.redis_url:
             from api.fanout import start_publisher

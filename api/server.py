@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -66,7 +67,12 @@ async def running(url: str, event_file: Path | None, options: Options, *,
             if made is not None:
                 say(f"admin token (shown once, keep it; set {ADMIN_ENV} to choose your own): "
                     f"{made}")
-        runtime = await Runtime.start(store, event_id, options)
+        if event_file is not None:
+            options = dataclasses.replace(options, event_dir=event_file.resolve().parent)
+        try:
+            runtime = await Runtime.start(store, event_id, options)
+        except ValueError as error:  # a reader's address that cannot be used
+            raise ServeError(f"a reader cannot be run: {error}") from None
         try:
             yield runtime
         finally:

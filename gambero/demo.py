@@ -13,7 +13,7 @@ import csv
 import os
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -66,27 +66,11 @@ distance_m = 804.672
 [[points]]
 id = "finish"
 kind = "finish"
-
-[[readers]]
-id = "start-mat"
-point = "start"
-format = "raceresult"
-
-[[readers]]
-id = "half-box"
-point = "half"
-format = "ultra"
-
-[[readers]]
-id = "finish-main"
-point = "finish"
-format = "ipico"
-
-[[readers]]
-id = "finish-hand"
-point = "finish"
-format = "manual"
 """
+READERS = (("start-mat", "start", "raceresult"), ("half-box", "half", "ultra"),
+           ("finish-main", "finish", "ipico"), ("finish-hand", "finish", "manual"))
+"""(id, point, format): the demo's chip readers (simulated) and the finish desk's hand timing."""
+DEMO_DRIFT_LIMIT_MS = 10**12
 PAGES = ("/scoreboard", "/announcer", "/console", "/")
 
 
@@ -107,20 +91,35 @@ def add_command(commands: Any) -> None:
     demo.set_defaults(run=_demo)
 
 
-def write_event(folder: Path, athletes: int) -> Path:
+def write_event(folder: Path, athletes: int, hosts: Mapping[str, str] | None = None) -> Path:
+    """The demo's event folder; `hosts`: reader id -> address of the (simulated) reader to
+    connect to. Readers without one take their reads through the API."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_event_toml(folder, hosts or {})
+    write_participants(folder, athletes)
+    return folder / "event.toml"
+
+
+def write_event_toml(folder: Path, hosts: Mapping[str, str]) -> Path:
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    readers = "".join(
+        f'\n[[readers]]\nid = "{reader}"\npoint = "{point}"\nformat = "{fmt}"\n'
+        + (f'host = "{hosts[reader]}"\n' if reader in hosts else "")
+        for reader, point, fmt in READERS)
+    event = folder / "event.toml"
+    event.write_text(EVENT_TOML.format(date=today.isoformat(), timezone=TIMEZONE) + readers,
+                     encoding="utf-8")
+    return event
+
+
+def write_participants(folder: Path, athletes: int) -> None:
     from gambero.demo_race import athletes as make_athletes
 
-    folder.mkdir(parents=True, exist_ok=True)
-    today = datetime.now(ZoneInfo(TIMEZONE)).date()
-    event = folder / "event.toml"
-    event.write_text(EVENT_TOML.format(date=today.isoformat(), timezone=TIMEZONE),
-                     encoding="utf-8")
     rows = make_athletes(athletes)
     with (folder / "participants.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    return event
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -129,7 +128,8 @@ def _demo(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.runtime import Options
     from api.server import running
-    from gambero.demo_race import InProcessRace, plan
+    from gambero.demo_race import SimulatedDemoRace, plan
+    from readers.session import SessionSettings
 
     if args.speed <= 0 or args.athletes < 10:
         print("gambero demo: --speed must be above 0 and --athletes at least 10",
@@ -140,26 +140,35 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"gambero demo: {folder} already holds a database; give a new --dir",
               file=sys.stderr)
         return EXIT_FAILED
-    event = write_event(folder, args.athletes)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_participants(folder, args.athletes)
     url = f"sqlite+aiosqlite:///{(folder / 'gambero.db').resolve()}"
     rows = list(csv.DictReader((folder / "participants.csv").open(encoding="utf-8")))
-    race = InProcessRace(plan(rows), args.speed)
+    race = SimulatedDemoRace(plan(rows), args.speed, TIMEZONE)
+    # The simulated readers keep race time, `speed` times faster than the wall clock: their
+    # clocks are off by design, so the drift alarm is left to real readers.
+    options = Options(live_readers=True,
+                      reader_settings=SessionSettings(drift_limit_ms=DEMO_DRIFT_LIMIT_MS))
     base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     announced: list[str] = []
 
     @asynccontextmanager
     async def demo_runtime() -> AsyncIterator[Any]:
-        async with running(url, event, Options(), announce=announced.append) as runtime:
-            runtime.tasks.append(asyncio.create_task(_run_race(race, runtime),
-                                                     name="gambero-demo"))
-            print(f"gambero demo: {len(rows)} athletes, the race runs {args.speed:g}x "
-                  f"real time; event folder {folder}", flush=True)
-            for line in announced:
-                print(line, flush=True)
-            for page in PAGES:
-                print(f"  {base}{page}", flush=True)
-            print(f"  API: {base}/docs   (Ctrl-C stops the demo)", flush=True)
-            yield runtime
+        event = write_event_toml(folder, await race.open())
+        try:
+            async with running(url, event, options, announce=announced.append) as runtime:
+                runtime.tasks.append(asyncio.create_task(_run_race(race, runtime),
+                                                         name="gambero-demo"))
+                print(f"gambero demo: {len(rows)} athletes, the race runs {args.speed:g}x "
+                      f"real time; event folder {folder}", flush=True)
+                for line in announced:
+                    print(line, flush=True)
+                for page in PAGES:
+                    print(f"  {base}{page}", flush=True)
+                print(f"  API: {base}/docs   (Ctrl-C stops the demo)", flush=True)
+                yield runtime
+        finally:
+            await race.close()
 
     os.environ.pop("DATABASE_URL", None)  # the demo always has its own database
     app = create_app(demo_runtime)

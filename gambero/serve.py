@@ -32,6 +32,12 @@ def add_commands(commands: Any) -> None:
     serve.add_argument("--web-only", action="store_true",
                        help="serve results and the live feed only, following the core "
                             "through Redis (REDIS_URL); changes go to the core's process")
+    serve.add_argument("--no-readers", action="store_true",
+                       help="connect no reader (serial, TCP, file) even where event.toml "
+                            "gives one; every reader then posts its reads to the API")
+    serve.add_argument("--replay-speed", type=float, default=0.0, metavar="X",
+                       help="replay readers with a `path` at X times real time (default 0: "
+                            "at once)")
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="manage API tokens",
@@ -71,7 +77,9 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE_INPUT
     url = database.database_url(event.parent if event is not None else None)
     options = Options(web_only=args.web_only, redis_url=redis_url,
-                      redis_prefix=os.environ.get("GAMBERO_REDIS_PREFIX", "gambero"))
+                      redis_prefix=os.environ.get("GAMBERO_REDIS_PREFIX", "gambero"),
+                      live_readers=not (args.web_only or args.no_readers),
+                      replay_speed=args.replay_speed)
     app = create_app(lambda: running(url, event, options, event_name=args.event_name))
     print(f"gambero serve: database {database.shown_url(url)}; http://{args.host}:{args.port}/",
           file=sys.stderr, flush=True)

@@ -32,6 +32,7 @@ from timing.entries import (
     check_action,
     dedup_key,
 )
+from timing.model import Event
 from timing.reads import Read, Record, Rejected
 from timing.results import ResultRow
 from timing.standings import Standings
@@ -88,7 +89,6 @@ class TimingCore:
                  window_s: float = 0.002, max_batch: int = 20_000) -> None:
         self.store = store
         self.event_id = loaded.event_id
-        self.event = loaded.event
         self.standings = Standings(loaded.event, loaded.athletes, loaded.adjustments)
         self.bus: Bus[Delta] = bus or Bus()
         self.window_s = window_s
@@ -99,9 +99,13 @@ class TimingCore:
         """Identities of the reads in the journal (committed)."""
         self._in_flight: dict[DedupKey, asyncio.Future[int]] = {}
         """Identities of reads submitted and not yet committed -> their commit's answer."""
-        self._readers = {reader.id for reader in loaded.event.readers}
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def event(self) -> Event:
+        """The event as the journal has it so far (readers added live included)."""
+        return self.standings.event
 
     @classmethod
     async def start(cls, store: Store, event_id: int, **options: object) -> TimingCore:
@@ -130,7 +134,7 @@ class TimingCore:
         now = received_ms if received_ms is not None else _now_ms()
         pending = _Pending([], [], asyncio.get_running_loop().create_future())
         repeats: list[tuple[asyncio.Future[int], Read]] = []
-        known_reader = reader_id in self._readers
+        known_reader = self.standings.has_reader(reader_id)
         for record in records:
             if isinstance(record, Rejected):
                 pending.entries.append(RejectedEntry(reader_id, record.raw, record.reason, now,

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from timing.model import Adjustment, Athlete, Status
+from timing.model import Adjustment, Athlete, ReaderConfig, Status
 from timing.reads import UNDATED_BASE, Read
 from timing.standings import ReadOutcome, Standings
 
 ClockKind = Literal["local", "utc", "undated"]
 """How a stored reader time is to be read back (see `timing.reads`)."""
 
-ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void"]
+ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void",
+                     "reader"]
 
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -162,6 +163,30 @@ def edit(athlete: Athlete, *, actor: str = "", at_ms: int = 0, reason: str = "")
     return ActionEntry("edit", _athlete_payload(athlete), actor, at_ms, reason)
 
 
+def add_reader(config: ReaderConfig, *, actor: str = "", at_ms: int = 0,
+               reason: str = "") -> ActionEntry:
+    """A reader added while the event runs: from this entry on, its reads count at its point
+    (a rebuild adds it again at the same place in the journal)."""
+    payload: dict[str, object] = {
+        "id": config.id, "point": config.point, "format": config.format,
+        "clock_offset_ms": config.clock_offset_ms, "path": config.path, "port": config.port,
+        "baud": config.baud, "host": config.host}
+    return ActionEntry("reader", payload, actor, at_ms, reason)
+
+
+def reader_from(payload: Mapping[str, object]) -> ReaderConfig:
+    def text(name: str) -> str | None:
+        value = payload.get(name)
+        return None if value is None else str(value)
+
+    baud = payload.get("baud")
+    return ReaderConfig(id=str(payload["id"]), point=str(payload["point"]),
+                        format=str(payload["format"]),
+                        clock_offset_ms=int(str(payload.get("clock_offset_ms") or 0)),
+                        path=text("path"), port=text("port"),
+                        baud=None if baud is None else int(str(baud)), host=text("host"))
+
+
 def _athlete_payload(athlete: Athlete) -> dict[str, object]:
     return {
         "bib": athlete.bib, "first_name": athlete.first_name, "last_name": athlete.last_name,
@@ -282,6 +307,8 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
             owner = standings.chip_owner(read.chip) if read.bib is None else read.bib
             if owner is not None:
                 applied.bibs.add(owner)
+        elif entry.action == "reader":
+            standings.add_reader(reader_from(payload))  # no result changes: its reads come later
         else:
             raise ActionError(f"unknown action {entry.action!r}")
     except (KeyError, ValueError, TypeError) as error:
@@ -326,6 +353,15 @@ def check_action(standings: Standings, action: ActionEntry) -> None:
             owner = standings.chip_owner(chip)
             if owner not in (None, bib):
                 raise ActionError(f"edit: chip {chip} already belongs to bib {owner}")
+    if action.action == "reader":
+        try:
+            config = reader_from(action.payload)
+        except (KeyError, ValueError) as error:
+            raise ActionError(f"reader: {_describe(error)}") from None
+        if standings.has_reader(config.id):
+            raise ActionError(f"reader: {config.id!r} already exists")
+        if config.point not in {point.id for point in standings.event.points}:
+            raise ActionError(f"reader: no point {config.point!r}")
     if action.action == "participant" and standings.has_athlete(str(payload.get("bib"))):
         raise ActionError(f"participant: bib {payload.get('bib')} is already registered")
     if action.action == "status" and payload.get("status") is not None:

@@ -21,7 +21,7 @@ from typing import Literal
 
 from timing.athlete_state import AthleteState, derive
 from timing.clock import EventClock
-from timing.model import Adjustment, Athlete, Event, Race
+from timing.model import Adjustment, Athlete, Event, Race, ReaderConfig
 from timing.places import Places
 from timing.reads import Read
 from timing.results import ResultRow, sort_rows
@@ -285,6 +285,17 @@ class Standings:
 
     def has_athlete(self, bib: str) -> bool:
         return bib in self._states
+
+    def has_reader(self, reader_id: str) -> bool:
+        return reader_id in self._reader_point
+
+    def add_reader(self, config: ReaderConfig) -> None:
+        """A reader added while the event runs; reads it made before are not scored again."""
+        if config.id in self._reader_point:
+            raise ValueError(f"reader {config.id!r} already exists")
+        self.event.point(config.point)  # KeyError for an unknown point
+        self._reader_point[config.id] = (config.point, config.clock_offset_ms)
+        self.event = replace(self.event, readers=(*self.event.readers, config))
 
     def athlete_bibs(self) -> list[str]:
         return list(self._states)

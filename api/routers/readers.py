@@ -71,7 +71,7 @@ class ReaderIn(BaseModel):
 
 
 @router.post("", response_model=Health, status_code=201, summary="Add a reader")
-async def add_reader(runtime: RuntimeDep, _: TimekeeperDep, body: ReaderIn
+async def add_reader(runtime: RuntimeDep, caller: TimekeeperDep, body: ReaderIn
                      ) -> dict[str, object]:
     if body.format not in FORMATS:
         raise HTTPException(400, f"unknown format {body.format!r} (known: {', '.join(FORMATS)})")
@@ -79,7 +79,7 @@ async def add_reader(runtime: RuntimeDep, _: TimekeeperDep, body: ReaderIn
         raise HTTPException(400, f"no point {body.point!r} in this event")
     config = ReaderConfig(body.id, body.point, body.format, round(body.clock_offset_s * 1000),
                           body.path, body.port, body.baud, body.host)
-    health: ReaderHealth = await runtime.readers.add(config)
+    health: ReaderHealth = await runtime.readers.add(config, actor=caller.actor)
     return health.as_json()
 
 

@@ -45,7 +45,7 @@ def two_processes(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
            "GAMBERO_REDIS_PREFIX": prefix, ADMIN_ENV: ADMIN}
     core_port, web_port = free_port(), free_port()
     core_log, web_log = tmp_path / "core.log", tmp_path / "web.log"
-    core = start(["serve", str(EXAMPLE), "--port", str(core_port)], env, core_log)
+    core = start(["serve", str(EXAMPLE), "--no-readers", "--port", str(core_port)], env, core_log)
     web = None
     try:
         wait_up(f"http://127.0.0.1:{core_port}", core, core_log)

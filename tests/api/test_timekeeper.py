@@ -144,5 +144,19 @@ async def test_readers_health_start_stop(served: Served) -> None:
     assert started.json()["running"] is True
     added = await served.client.post("/api/readers", headers=tk, json={
         "id": "new", "point": "finish", "format": "ipico"})
-    assert added.status_code == 501 and "event.toml" in added.json()["detail"]
+    assert added.status_code == 201 and added.json()["transport"] == "ingest"
+    again = await served.client.post("/api/readers", headers=tk, json={
+        "id": "new", "point": "finish", "format": "ipico"})
+    assert again.status_code == 409 and "already exists" in again.json()["detail"]
+    linked = await served.client.post("/api/readers", headers=tk, json={
+        "id": "box", "point": "finish", "format": "ipico", "host": "10.0.0.9"})
+    assert linked.status_code == 501 and "--no-readers" in linked.json()["detail"]
+    journal = (await served.client.get("/api/journal", headers=tk,
+                                       params={"kind": "action"})).json()
+    assert journal[0]["actor"] == "timekeeper:timekeeper" and "new" in journal[0]["summary"]
+    posted = await served.client.post("/api/readers/new/reads", headers=tk, json={
+        "reads": [{"chip": "058000120007", "time_ms": 1778397100000}]})
+    assert posted.json()["accepted"] == 1
+    assert [r["id"] for r in (await served.client.get("/api/readers", headers=tk)).json()
+            ][-1] == "new"
     assert (await served.client.get("/api/readers/nope", headers=tk)).status_code == 404

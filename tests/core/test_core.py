@@ -14,9 +14,18 @@ from gambero.offline import score_event
 from readers.protocols import make_parser
 from timing.bus import Lagged
 from timing.core import Delta, TimingCore
-from timing.entries import ActionError, Entry, assign_chip, gun, penalty, register, set_status
+from timing.entries import (
+    ActionError,
+    Entry,
+    add_reader,
+    assign_chip,
+    gun,
+    penalty,
+    register,
+    set_status,
+)
 from timing.eventfile import load_event
-from timing.model import Athlete
+from timing.model import Athlete, ReaderConfig
 from timing.reads import Read, Rejected
 from timing.results import results_csv
 from timing.store import Store
@@ -233,5 +242,36 @@ async def test_live_core_and_restart_equal_gambero_score(store: Store) -> None:
     try:
         assert restarted.seq == seq
         assert results_csv(files.event, restarted.standings.results()) == expected
+    finally:
+        await restarted.stop()
+
+
+async def test_a_reader_added_live_counts_from_then_on_and_after_a_restart(store: Store) -> None:
+    event_id = await imported(store)
+    core = await TimingCore.start(store, event_id)
+    read = finish_reads(1)[0]
+    try:
+        before = await core.submit("box-2", [read])
+        assert (before.accepted, before.rejected) == (0, 1)  # unknown reader: kept as rejected
+        with pytest.raises(ActionError, match="no point"):
+            await core.act(add_reader(ReaderConfig("box-2", "moon", "ipico")))
+        await core.act(add_reader(ReaderConfig("box-2", "finish", "ipico", host="10.0.0.9"),
+                                  actor="desk"))
+        with pytest.raises(ActionError, match="already exists"):
+            await core.act(add_reader(ReaderConfig("box-2", "finish", "ipico")))
+        after = await core.submit("box-2", [read])
+        assert (after.accepted, after.rejected) == (1, 0)
+        assert core.event.readers[-1].host == "10.0.0.9"
+        owner = core.standings.chip_owner(read.chip)
+        assert owner is not None
+        live = core.standings.result(owner)
+    finally:
+        await core.stop()
+    restarted = await TimingCore.start(store, event_id)
+    try:
+        assert restarted.standings.has_reader("box-2")
+        assert restarted.standings.result(owner) == live
+        again = await restarted.submit("box-2", [read])
+        assert (again.accepted, again.duplicates) == (0, 1)
     finally:
         await restarted.stop()
