@@ -51,3 +51,17 @@ def test_serve_refuses_what_it_cannot_serve(tmp_path: Path, capsys: pytest.Captu
     assert "DATABASE_URL" in capsys.readouterr().err
     assert main(["serve", str(EXAMPLE), "--web-only"]) == 2
     assert "REDIS_URL" in capsys.readouterr().err
+
+
+def test_tokens_in_logged_urls_are_hidden() -> None:
+    import logging
+
+    from api.server import RedactTokens
+
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "x", 1,
+                               '%s - "WebSocket %s" [accepted]',
+                               ("127.0.0.1:5", "/ws/live?race=mile&token=gmb_secret&since=4"),
+                               None)
+    assert RedactTokens().filter(record)
+    assert record.getMessage() == (
+        '127.0.0.1:5 - "WebSocket /ws/live?race=mile&token=***&since=4" [accepted]')
