@@ -51,3 +51,40 @@ def test_serve_refuses_what_it_cannot_serve(tmp_path: Path, capsys: pytest.Captu
     assert "DATABASE_URL" in capsys.readouterr().err
     assert main(["serve", str(EXAMPLE), "--web-only"]) == 2
     assert "REDIS_URL" in capsys.readouterr().err
+
+
+def test_tokens_in_logged_urls_are_hidden() -> None:
+    import logging
+
+    from api.server import RedactTokens
+
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "x", 1,
+                               '%s - "WebSocket %s" [accepted]',
+                               ("127.0.0.1:5", "/ws/live?race=mile&token=gmb_secret&since=4"),
+                               None)
+    assert RedactTokens().filter(record)
+    assert record.getMessage() == (
+        '127.0.0.1:5 - "WebSocket /ws/live?race=mile&token=***&since=4" [accepted]')
+
+
+async def test_the_first_start_makes_an_admin_token_and_shows_it_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.runtime import Options
+    from api.server import ADMIN_ENV, running
+
+    monkeypatch.delenv(ADMIN_ENV, raising=False)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"
+    shown: list[str] = []
+    async with running(url, EXAMPLE, Options(), announce=shown.append) as runtime:
+        token = shown[0].rsplit(" ", 1)[1]
+        assert token.startswith("gmb_")
+        found = await Tokens(runtime.store).check(token)
+        assert found is not None and found.role == "admin"
+    async with running(url, EXAMPLE, Options(), announce=shown.append):
+        pass
+    assert len(shown) == 1  # not again
+    monkeypatch.setenv(ADMIN_ENV, "gmb_chosen-by-the-operator")
+    async with running(url, EXAMPLE, Options(), announce=shown.append) as runtime:
+        chosen = await Tokens(runtime.store).check("gmb_chosen-by-the-operator")
+        assert chosen is not None and chosen.role == "admin"
+    assert len(shown) == 1
