@@ -1,10 +1,9 @@
 """Readers as the server sees them: their health, and adding, starting and stopping them.
 
-`ReaderManager` is the interface the routes use. Live reader sessions (serial, TCP, file
-replay, simulators: the readers issue) provide their own manager; until then, and for readers
-that have no transport (network readers and apps that post their reads to
-`POST /api/readers/{id}/reads`), `IngestReaders` keeps each reader's health from what the core
-answered to its submissions.
+`ReaderManager` is the interface the routes use. `IngestReaders` serves readers that have no
+link (network readers and apps that post their reads to `POST /api/readers/{id}/reads`), and
+every reader of a server started with `--no-readers`: it keeps each reader's health from what
+the core answered to its submissions. `api.live_readers.LiveReaders` adds the live sessions.
 """
 
 from __future__ import annotations
