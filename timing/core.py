@@ -31,12 +31,14 @@ from timing.entries import (
     apply_all,
     check_action,
     dedup_key,
+    oversized,
 )
 from timing.model import Event
 from timing.reads import Read, Record, Rejected
 from timing.results import ResultRow
 from timing.standings import Standings
 from timing.store import LoadedEvent, Store, StoredRead
+from timing.writer_lock import Release, hold_writer
 
 DedupKey = tuple[str, str]
 """(reader id, the journal's `dedup` text): see `timing.entries.dedup_key`."""
@@ -101,6 +103,7 @@ class TimingCore:
         """Identities of reads submitted and not yet committed -> their commit's answer."""
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._release_writer: Release | None = None
 
     @property
     def event(self) -> Event:
@@ -109,9 +112,16 @@ class TimingCore:
 
     @classmethod
     async def start(cls, store: Store, event_id: int, **options: object) -> TimingCore:
-        """Load the event, replay its journal, and start taking submissions."""
-        core = cls(store, await store.load(event_id), **options)  # type: ignore[arg-type]
-        await core._replay()
+        """Take the event's writer lock (`WriterBusy` if another core holds it), load the
+        event, replay its journal, and start taking submissions."""
+        release = await hold_writer(store.engine, event_id)
+        try:
+            core = cls(store, await store.load(event_id), **options)  # type: ignore[arg-type]
+            await core._replay()
+        except BaseException:
+            await release()
+            raise
+        core._release_writer = release
         core._writer = asyncio.create_task(core._write_forever(), name="gambero-journal")
         return core
 
@@ -119,11 +129,16 @@ class TimingCore:
         """Finish what was submitted, then stop the writer."""
         if self._writer is None:
             return
-        await self._queue.join()
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
-        self._writer = None
+        try:
+            await self._queue.join()
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        finally:
+            release, self._release_writer = self._release_writer, None
+            if release is not None:
+                await release()
 
     # -- submissions ---------------------------------------------------------------------------
 
@@ -146,6 +161,10 @@ class TimingCore:
                                        f"time={record.time.isoformat()}")
                 pending.entries.append(RejectedEntry(
                     reader_id, shown, f"unknown reader {reader_id!r}", now, record.line))
+                pending.rejected += 1
+            elif (too_long := oversized(record)) is not None:
+                pending.entries.append(RejectedEntry(reader_id, record.raw or record.chip[:200],
+                                                     too_long, now, record.line))
                 pending.rejected += 1
             else:
                 key = dedup_key(reader_id, record)

@@ -23,6 +23,11 @@ ClockKind = Literal["local", "utc", "undated"]
 ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void",
                      "reader"]
 
+CHIP_MAX = 64
+BIB_MAX = 32
+DEVICE_MAX = 64
+"""The longest chip code, bib and device id the journal keeps (its column sizes)."""
+
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
@@ -101,6 +106,18 @@ def decode_time(micros: int, kind: str) -> tuple[datetime, bool]:
     if kind == "undated":
         return UNDATED_BASE + timedelta(microseconds=micros), False
     return _EPOCH_NAIVE + timedelta(microseconds=micros), True
+
+
+def oversized(read: Read) -> str | None:
+    """Why the journal cannot keep `read` as a read (a field longer than its column), or None.
+    Such a read is journaled as a rejected line instead: never lost, never a failed commit."""
+    if len(read.chip) > CHIP_MAX:
+        return f"chip code longer than {CHIP_MAX} characters"
+    if read.bib is not None and len(read.bib) > BIB_MAX:
+        return f"bib longer than {BIB_MAX} characters"
+    if read.reader is not None and len(read.reader) > DEVICE_MAX:
+        return f"device id longer than {DEVICE_MAX} characters"
+    return None
 
 
 def dedup_key(reader_id: str, read: Read) -> tuple[str, str]:

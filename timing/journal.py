@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from timing.entries import BIB_MAX, CHIP_MAX, DEVICE_MAX
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -182,13 +184,13 @@ class JournalRow(Base):
     recorded_ms: Mapped[int] = mapped_column(BigInteger)
     """When the host received the read or took the action (ms since 1970 UTC)."""
     reader_key: Mapped[str | None] = mapped_column(String(64))
-    chip: Mapped[str | None] = mapped_column(String(64))
-    bib: Mapped[str | None] = mapped_column(String(32))
+    chip: Mapped[str | None] = mapped_column(String(CHIP_MAX))
+    bib: Mapped[str | None] = mapped_column(String(BIB_MAX))
     reader_time: Mapped[int | None] = mapped_column(BigInteger)
     """The reader's own time in microseconds, read as `clock` says (`timing.entries`)."""
     clock: Mapped[str | None] = mapped_column(String(8))
     reader_seq: Mapped[int | None] = mapped_column(BigInteger)
-    device: Mapped[str | None] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(DEVICE_MAX))
     antenna: Mapped[int | None] = mapped_column(Integer)
     rssi: Mapped[float | None] = mapped_column(Float)
     line: Mapped[int | None] = mapped_column(Integer)

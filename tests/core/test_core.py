@@ -29,6 +29,7 @@ from timing.model import Athlete, ReaderConfig
 from timing.reads import Read, Rejected
 from timing.results import results_csv
 from timing.store import Store
+from timing.writer_lock import WriterBusy, hold_writer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "backwards-mile"
@@ -141,6 +142,24 @@ async def test_bad_input_is_journaled_and_visible(store: Store) -> None:
         assert [getattr(entry, "reason", "") for entry in reasons] == [
             "non-hex characters 'z'", "unknown reader 'no-such-reader'",
             "unknown reader 'no-such-reader'"]
+    finally:
+        await core.stop()
+
+
+async def test_a_read_too_long_for_the_journal_is_rejected_not_a_failed_commit(
+        store: Store) -> None:
+    core = await TimingCore.start(store, await imported(store))
+    try:
+        good = finish_reads(1)[0]
+        answer = await core.submit("finish-main", [
+            Read("ab" * 50, START, raw="#P;1;" + "ab" * 50), good,
+            Read("", START, bib="9" * 40), Read("058000120007", START, reader="x" * 65)])
+        assert (answer.accepted, answer.rejected) == (1, 3)
+        reasons = [getattr(item.entry, "reason", "") for batch in
+                   [b async for b in store.replay(core.event_id)] for item in batch]
+        assert sorted(reason for reason in reasons if reason) == [
+            "bib longer than 32 characters", "chip code longer than 64 characters",
+            "device id longer than 64 characters"]
     finally:
         await core.stop()
 
@@ -275,3 +294,17 @@ async def test_a_reader_added_live_counts_from_then_on_and_after_a_restart(store
         assert (again.accepted, again.duplicates) == (0, 1)
     finally:
         await restarted.stop()
+
+
+async def test_one_core_writes_an_event_journal_at_a_time(store: Store) -> None:
+    event_id = await imported(store)
+    first = await TimingCore.start(store, event_id)
+    try:
+        with pytest.raises(WriterBusy, match="another Gambero process"):
+            await hold_writer(store.engine, event_id, wait_s=0.2)
+    finally:
+        await first.stop()
+    release = await hold_writer(store.engine, event_id, wait_s=0.2)  # free again once stopped
+    await release()
+    second = await TimingCore.start(store, event_id)
+    await second.stop()
