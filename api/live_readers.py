@@ -8,6 +8,7 @@ routes through the `api.readers.ReaderManager` interface.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from api.readers import (
 )
 from readers.health import ReaderHealth as SessionHealth
 from readers.manager import ReaderManager as SessionManager
-from readers.manager import make_transport
 from readers.session import SessionSettings, now_ms
 from timing.core import Submitted, TimingCore
 from timing.model import ReaderConfig
@@ -37,6 +37,7 @@ class LiveReaders:
         self.core = core
         self.sessions = sessions
         self.ingest = ingest
+        self._adding = asyncio.Lock()
 
     @classmethod
     async def open(cls, core: TimingCore, store: Store, event_id: int, *,
@@ -75,17 +76,26 @@ class LiveReaders:
         return self.ingest.reader(reader_id)
 
     async def add(self, config: ReaderConfig, actor: str = "") -> ReaderHealth:
-        if transport_of(config) == "ingest":
-            await journal_reader(self.core, config, actor)
-            return self.ingest.add_ingest(config)
-        try:
-            make_transport(config, self.sessions.directory)  # a bad address: refused unjournaled
-        except ValueError as error:
-            raise ReaderError(str(error), 422) from None
-        await journal_reader(self.core, config, actor)
-        self.sessions.add(config)
-        self.sessions.start(config.id)
-        return self.reader(config.id)
+        async with self._adding:  # two requests adding the same id: one wins, one gets 409
+            if self.core.standings.has_reader(config.id):
+                raise ReaderError(f"reader {config.id!r} already exists")
+            if transport_of(config) == "ingest":
+                await journal_reader(self.core, config, actor)
+                return self.ingest.add_ingest(config)
+            if config.path is not None and not _inside(self.sessions.directory, config.path):
+                raise ReaderError("a recording added while the event runs must be a file in "
+                                  "the event's folder (a relative path without '..')", 422)
+            try:  # a session that cannot be made (bad address, LLRP without sllurp) is
+                self.sessions.add(config)  # refused before anything is journaled
+            except ValueError as error:
+                raise ReaderError(str(error), 422) from None
+            try:
+                await journal_reader(self.core, config, actor)
+            except BaseException:
+                await self.sessions.remove(config.id)
+                raise
+            self.sessions.start(config.id)
+            return self.reader(config.id)
 
     async def start(self, reader_id: str) -> ReaderHealth:
         if reader_id in self.sessions.sessions:
@@ -105,6 +115,8 @@ class LiveReaders:
         catching up what the link missed), they count in that session's health."""
         if reader_id not in self.sessions.sessions:
             return await self.ingest.submit(reader_id, records, actor)
+        if not self.sessions.health_of(reader_id).running:
+            raise ReaderError(f"reader {reader_id} is stopped: start it to take its reads")
         answer = await self.core.submit(reader_id, records, actor=actor)
         self.sessions.health_of(reader_id).stored(answer.accepted, answer.duplicates,
                                                   answer.rejected, now_ms())
@@ -113,3 +125,12 @@ class LiveReaders:
     async def close(self) -> None:
         """Stop every session; each hands what it has read to the journal first."""
         await self.sessions.stop_all()
+
+
+def _inside(directory: Path, path: str) -> bool:
+    """Whether `path` (as event.toml would give it) names a file inside `directory`."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        return False
+    base = directory.resolve()
+    return (base / candidate).resolve().is_relative_to(base)

@@ -4,7 +4,6 @@ live feed, the readers and the tokens. One `Runtime` per process, kept on `app.s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -63,7 +62,6 @@ class Runtime:
     """Web-only: the `api.fanout.Follower` keeping the rows current."""
     frame_source: FrameSource | None = None
     """With a core: what turns its deltas into frames (and keeps `state` current)."""
-    """Web-only: the `api.fanout.Follower` keeping the rows current."""
 
     @classmethod
     async def start(cls, store: Store, event_id: int, options: Options | None = None) -> Runtime:
@@ -76,38 +74,33 @@ class Runtime:
             runtime: Runtime = await start_web_only(cls, store, event_id, options)
             return runtime
         core = await TimingCore.start(store, event_id)
+        try:
+            readers = await _readers_of(core, store, event_id, options)
+        except BaseException:
+            await core.stop()
+            raise
         state = LiveState(core.event)
         broadcaster = Broadcaster(state, outbox=options.outbox, history=options.history)
-        readers: ReaderManager
-        if options.live_readers:
-            try:
-                live = await LiveReaders.open(core, store, event_id,
-                                              directory=options.event_dir,
-                                              settings=options.reader_settings,
-                                              replay_speed=options.replay_speed)
-            except ValueError:
-                await core.stop()
-                raise
-            readers = live
-        else:
-            readers = IngestReaders(core)
-            await readers.load_counts(store, event_id)
         runtime = cls(store, event_id, core.event, state, broadcaster, state, readers, options,
                       core)
         if isinstance(readers, LiveReaders):
             runtime.closers.append(readers.close)
-        runtime.frame_sinks.append(broadcaster.publish)
-        if options.redis_url:
-            from api.fanout import start_publisher
+        try:
+            runtime.frame_sinks.append(broadcaster.publish)
+            if options.redis_url:
+                from api.fanout import start_publisher
 
-            await start_publisher(runtime)
-        source = FrameSource(core, state, runtime.publish_frame, options.frame_interval)
-        source.load()
-        broadcaster.published_seq = state.seq
-        runtime.frame_source = source
-        runtime.tasks.append(asyncio.create_task(source.run(), name="gambero-frames"))
-        runtime.tasks.append(asyncio.create_task(runtime._health_forever(),
-                                                 name="gambero-health"))
+                await start_publisher(runtime)
+            source = FrameSource(core, state, runtime.publish_frame, options.frame_interval)
+            source.load()
+            broadcaster.published_seq = state.seq
+            runtime.frame_source = source
+            runtime.tasks.append(asyncio.create_task(source.run(), name="gambero-frames"))
+            runtime.tasks.append(asyncio.create_task(runtime._health_forever(),
+                                                     name="gambero-health"))
+        except BaseException:  # Redis unreachable, say: nothing may keep running
+            await runtime.stop()
+            raise
         return runtime
 
     async def current_view(self) -> ResultsView:
@@ -134,13 +127,35 @@ class Runtime:
                 hook(message)
 
     async def stop(self) -> None:
+        """Stop everything, whatever fails on the way (each failure is logged): the readers
+        hand over what they read, then the core finishes its commits and lets go."""
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("task %s had failed", task.get_name())
         self.tasks.clear()
         for closer in reversed(self.closers):
-            await closer()
+            try:
+                await closer()
+            except Exception:
+                log.exception("closing %r failed", closer)
         if self.core is not None:
             await self.core.stop()
+
+
+async def _readers_of(core: TimingCore, store: Store, event_id: int,
+                      options: Options) -> ReaderManager:
+    """Live sessions for the readers event.toml links (`options.live_readers`), else every
+    reader an ingest reader. ValueError when a reader's link cannot be used."""
+    if options.live_readers:
+        return await LiveReaders.open(core, store, event_id, directory=options.event_dir,
+                                      settings=options.reader_settings,
+                                      replay_speed=options.replay_speed)
+    readers = IngestReaders(core)
+    await readers.load_counts(store, event_id)
+    return readers

@@ -17,6 +17,7 @@ from readers.protocols import FORMATS
 from timing.eventfile import EventFileError, load_event
 from timing.participants import CsvHeaderError
 from timing.store import Store
+from timing.writer_lock import WriterBusy
 
 ADMIN_ENV = "GAMBERO_ADMIN_TOKEN"
 
@@ -99,6 +100,8 @@ async def running(url: str, event_file: Path | None, options: Options, *,
             runtime = await Runtime.start(store, event_id, options)
         except ValueError as error:  # a reader's address that cannot be used
             raise ServeError(f"a reader cannot be run: {error}") from None
+        except WriterBusy as error:
+            raise ServeError(str(error)) from None
         try:
             yield runtime
         finally:

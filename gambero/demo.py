@@ -144,7 +144,8 @@ def _demo(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     write_participants(folder, args.athletes)
     url = f"sqlite+aiosqlite:///{(folder / 'gambero.db').resolve()}"
-    rows = list(csv.DictReader((folder / "participants.csv").open(encoding="utf-8")))
+    with (folder / "participants.csv").open(encoding="utf-8") as table:
+        rows = list(csv.DictReader(table))
     race = SimulatedDemoRace(plan(rows), args.speed, TIMEZONE)
     # The simulated readers keep race time, `speed` times faster than the wall clock: their
     # clocks are off by design, so the drift alarm is left to real readers.
@@ -184,6 +185,6 @@ async def _run_race(race: Any, runtime: Any) -> None:
         raise
     except Exception as error:  # say so: the server goes on, with the race as far as it got
         print(f"gambero demo: the race stopped: {error!r}", file=sys.stderr, flush=True)
-        raise
+        return
     print(f"gambero demo: the race is over ({race.reads} reads); the server goes on until "
           "Ctrl-C", flush=True)

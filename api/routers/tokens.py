@@ -43,7 +43,7 @@ def _tokens(request: Request) -> Tokens:
 @router.post("", response_model=TokenMade, status_code=201, summary="Make a token")
 async def create(request: Request, _: AdminDep, body: TokenIn) -> dict[str, Any]:
     runtime = request.app.state.runtime
-    if body.reader is not None and body.reader not in {r.id for r in runtime.event.readers}:
+    if body.reader is not None and body.reader not in {r.id for r in runtime.readers.health()}:
         raise HTTPException(400, f"no reader {body.reader!r} in this event")
     try:
         token_id, token = await _tokens(request).create(body.role, body.reader, body.label)

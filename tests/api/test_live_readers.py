@@ -81,7 +81,13 @@ async def test_serve_runs_the_readers_event_toml_links(tmp_path: Path,
             assert added.status_code == 201, added.text
             assert added.json()["transport"] == "tcp"
             finish_sim.start()
-            links["finish"].drop()  # a link failure early in the race: caught up after it
+
+            async def reading(reader_id: str) -> bool:
+                health = await reader(reader_id)
+                return bool(health["connected"] and health["reads"] > 0)
+
+            assert await until(lambda: reading("finish-box"))
+            links["finish"].drop()  # a link failure mid-race: caught up after the reconnect
             await start_sim.done.wait()
             await finish_sim.done.wait()
 
@@ -92,8 +98,19 @@ async def test_serve_runs_the_readers_event_toml_links(tmp_path: Path,
                         and finish["rejected"] >= 1)
 
             assert await until(caught_up), await reader("finish-box")
+            assert links["finish"].connections >= 2
             stopped = await client.post("/api/readers/finish-box/stop", headers=AUTH)
             assert stopped.json()["connected"] is False and stopped.json()["running"] is False
+            assert await until(lambda: _false(finish_sim.attached))  # the link is let go
+            refused = await client.post("/api/readers/finish-box/reads", headers=AUTH,
+                                        json={"reads": []})
+            assert refused.status_code == 409
+            outside = await client.post("/api/readers", headers=AUTH, json={
+                "id": "sneaky", "point": "finish", "format": "ipico", "path": "../../x.txt"})
+            assert outside.status_code == 422 and "event's folder" in outside.json()["detail"]
+            token = await client.post("/api/tokens", headers=AUTH, json={
+                "role": "reader", "reader": "finish-box", "label": "added live"})
+            assert token.status_code == 201, token.text
             served_csv = (await client.get("/api/races/1k/results.csv")).text
             await client.aclose()
     finally:
@@ -114,3 +131,7 @@ async def test_serve_runs_the_readers_event_toml_links(tmp_path: Path,
     assert served_csv == results_csv(report.files.event, report.standings.results())
     assert served_csv.count(",FIN,") == len(athletes)
     assert load_event(toml).event.readers[0].host == links["start"].address
+
+
+async def _false(value: bool) -> bool:
+    return not value
