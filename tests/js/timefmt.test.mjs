@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { formatClock, formatDuration, pace, parseDuration } from "../../display/js/timefmt.js";
+
+test("durations round up to the precision like the results CSV", () => {
+  assert.equal(formatDuration(399001), "6:40");
+  assert.equal(formatDuration(399000), "6:39");
+  assert.equal(formatDuration(3723000), "1:02:03");
+  assert.equal(formatDuration(399301, 100), "6:39.4");
+  assert.equal(formatDuration(399411, 10), "6:39.42");
+  assert.equal(formatDuration(5000), "0:05");
+  assert.equal(formatDuration(null), "");
+});
+
+test("the race clock truncates and grows hours", () => {
+  assert.equal(formatClock(59999), "0:59");
+  assert.equal(formatClock(3600000), "1:00:00");
+  assert.equal(formatClock(-5), "");
+});
+
+test("pace per km and per mile", () => {
+  assert.equal(pace(400000, 1609.344, 1000), "4:09");
+  assert.equal(pace(400000, 1609.344, 1609.344), "6:40");
+  assert.equal(pace(0, 1000, 1000), "");
+});
+
+test("parsing times back", () => {
+  assert.equal(parseDuration("6:40"), 400000);
+  assert.equal(parseDuration("1:02:03.4"), 3723400);
+  assert.equal(parseDuration("6:75"), null);
+  assert.equal(parseDuration("abc"), null);
+});
