@@ -68,7 +68,7 @@ export function talkingPoints(row, { splitPlace = null, expectedMs = null, recor
   const lines = [];
   if (row.status === "FIN") {
     if (row.place === 1) lines.push({ key: "say_wins_race", vars: {} });
-    else if (row.gender_place === 1) lines.push({ key: "say_wins_gender", vars: { gender: row.gender } });
+    else if (row.gender_place === 1) lines.push({ key: `say_first_${row.gender}`, vars: {} });
     if (row.category && row.category_place === 1) {
       lines.push({ key: "say_wins_category", vars: { category: row.category } });
     }

@@ -111,3 +111,19 @@ export async function loadAllRows(raceId) {
     if (page.rows.length === 0 || offset >= page.total) return rows;
   }
 }
+
+/** How far this device's clock is behind the server's (ms), from the HTTP Date header; 0
+ * when within 1.5 s (the header has whole seconds) or unknown. Race clocks add it to now. */
+export async function serverClockOffset() {
+  try {
+    const before = Date.now();
+    const response = await fetch("/api/health", { cache: "no-store" });
+    const after = Date.now();
+    const date = Date.parse(response.headers.get("Date") || "");
+    if (!date) return 0;
+    const offset = date + 500 - (before + after) / 2;
+    return Math.abs(offset) > 1500 ? Math.round(offset) : 0;
+  } catch (_error) {
+    return 0;
+  }
+}

@@ -1,0 +1,106 @@
+// Results of one race: filters by gender and category, search by name or bib, paging, live
+// refresh; `print=1` shows every row for printing. The CSV link is the API's results.csv.
+import { ordinal, t } from "./i18n.js";
+import { api, el, fullName, showLiveStatus, shownTime, throttle } from "./page.js";
+import { link, live } from "./spectate.js";
+
+const PAGE = 100;
+
+function resultRow(row) {
+  const status = row.status === "FIN" ? shownTime(row) : t(`status_${row.status}`);
+  return el("tr", { "data-bib": row.bib },
+    el("td", { class: "num" }, row.place ? ordinal(row.place) : ""),
+    el("td", { class: "name" },
+      el("a", { href: link({ bib: row.bib }) }, fullName(row)),
+      el("span", { class: "sub" }, [row.bib, row.category, row.club].filter(Boolean).join(" · "))),
+    el("td", { class: "num wide-only" }, row.gender_place ? `${ordinal(row.gender_place)} ${row.gender}` : ""),
+    el("td", { class: "wide-only" }, row.category
+      ? `${row.category}${row.category_place ? " " + ordinal(row.category_place) : ""}` : ""),
+    el("td", { class: "num time" }, status));
+}
+
+function select(id, labelKey, options, value) {
+  return el("div", { class: "field" },
+    el("label", { for: id }, t(labelKey)),
+    el("select", { id, name: id },
+      ...options.map(([optionValue, text]) =>
+        el("option", { value: optionValue, selected: optionValue === value }, text))));
+}
+
+export async function renderResults(view, race, event, params) {
+  const printing = params.get("print") === "1";
+  const filters = { gender: params.get("gender") || "", category: params.get("category") || "",
+    q: params.get("q") || "" };
+  let loaded = PAGE;
+  const tbody = el("tbody");
+  const summary = el("p", { class: "muted", "aria-live": "polite" });
+  const more = el("button", { type: "button", class: "more no-print" }, t("show_more"));
+  const form = el("form", { class: "filters no-print", role: "search" },
+    select("gender", "gender", [["", t("all")], ["F", t("gender_F")], ["M", t("gender_M")],
+      ["X", t("gender_X")]], filters.gender),
+    select("category", "category", [["", t("all")], ...(race.categories || []).map((c) => [c, c])],
+      filters.category),
+    el("div", { class: "field" }, el("label", { for: "q" }, t("name_or_bib")),
+      el("input", { id: "q", name: "q", type: "search", value: filters.q, autocomplete: "off" })),
+    el("button", { type: "submit", class: "primary" }, t("search")));
+  const query = () => {
+    const search = new URLSearchParams({ offset: "0", limit: String(printing ? 100000 : loaded) });
+    for (const [name, value] of Object.entries(filters)) if (value) search.set(name, value);
+    return `/api/races/${encodeURIComponent(race.id)}/results?${search}`;
+  };
+  const load = async () => {
+    const page = await api(query());
+    tbody.replaceChildren(...page.rows.map(resultRow));
+    summary.textContent = t("shown_of", { shown: page.rows.length, total: page.total });
+    more.hidden = printing || page.rows.length >= page.total;
+  };
+  const own = { race: race.id, ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) };
+  view.replaceChildren(
+    el("div", { class: "print-head" }, el("strong", {}, event.name), ` · ${event.date}`),
+    el("h2", {}, race.name),
+    el("div", { class: "actions no-print" },
+      el("a", { href: `/api/races/${encodeURIComponent(race.id)}/results.csv`, download: `${race.id}.csv` },
+        t("download_csv")),
+      printing
+        ? el("button", { type: "button", onclick: () => window.print() }, t("print"))
+        : el("a", { href: link({ ...own, print: "1" }) }, t("print_view")),
+      el("a", { href: link({}) }, t("all_races"))),
+    form, summary,
+    el("table", { class: "results" },
+      el("caption", { class: "visually-hidden" }, t("results_of", { race: race.name })),
+      el("thead", {}, el("tr", {},
+        el("th", { class: "num", scope: "col" }, t("place")),
+        el("th", { scope: "col" }, t("name")),
+        el("th", { class: "num wide-only", scope: "col" }, t("gender")),
+        el("th", { class: "wide-only", scope: "col" }, t("category")),
+        el("th", { class: "num", scope: "col" }, t("time")))),
+      tbody),
+    more);
+  if (printing) document.body.classList.add("print-view");
+  form.addEventListener("submit", (submitted) => {
+    submitted.preventDefault();
+    filters.gender = form.elements.gender.value;
+    filters.category = form.elements.category.value;
+    filters.q = form.elements.q.value.trim();
+    loaded = PAGE;
+    const next = { race: race.id, ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) };
+    history.replaceState(null, "", link(next));
+    load();
+  });
+  for (const name of ["gender", "category"]) {
+    form.elements[name].addEventListener("change", () => form.requestSubmit());
+  }
+  more.addEventListener("click", () => { loaded += PAGE; load(); });
+  await load();
+  if (!printing) {
+    const refresh = throttle(load, 2000);
+    live([race.id], {
+      onDelta: (message) => {
+        if ((message.rows || []).some((row) => row.race === race.id)
+          || (message.reload || []).includes(race.id)) refresh();
+      },
+      onSnapshot: () => refresh(),
+      onStatus: showLiveStatus,
+    });
+  }
+}
