@@ -198,3 +198,19 @@ class JournalRow(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     actor: Mapped[str | None] = mapped_column(String(64))
     dedup: Mapped[str | None] = mapped_column(String(160))
+
+
+class TokenRow(Base):
+    """An API token: only its SHA-256 hash is kept (the token itself is shown once). Revoked
+    tokens stay, with when they were revoked, for the audit."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    reader: Mapped[str | None] = mapped_column(String(64))
+    """For the role "reader": the one reader it may post reads for."""
+    label: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger)

@@ -326,6 +326,15 @@ class Standings:
         """The place a finisher with `rank_ms` holds: 1 + the number strictly faster."""
         return self._places.place((race_id, dimension, value), rank_ms)
 
+    def timeline(self, bib: str) -> tuple[int | None, tuple[int, ...]]:
+        """(the ranking origin of `bib`: their gun, or their chip start when the race ranks by
+        chip time; None before the gun), and their finish passings (ms since 1970 UTC). Splits
+        are measured from that origin; lap times are the gaps between the passings."""
+        self.settle()
+        state = self._states[bib]
+        origin = state.gun_ms() if state.race.rank_by == "gun" else state.chip_start_ms
+        return origin, tuple(state.finish_passings)
+
     def result(self, bib: str) -> ResultRow:
         self.settle()
         state = self._states[bib]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -30,7 +30,7 @@ from timing.entries import (
 )
 from timing.event_rows import ImportReport, load_event_rows, save_event
 from timing.eventfile import EventFiles
-from timing.journal import EventRow, JournalRow
+from timing.journal import EventRow, JournalRow, TokenRow
 from timing.model import Adjustment, Athlete, Event
 from timing.reads import Read
 
@@ -64,6 +64,16 @@ class StoredRead(NamedTuple):
     reader_time: int
     clock: str
     dedup: str
+
+
+class TokenRecord(NamedTuple):
+    id: int
+    role: str
+    reader: str | None
+    label: str
+    token_hash: str
+    created_ms: int
+    revoked_ms: int | None
 
 
 @dataclass
@@ -202,6 +212,80 @@ class Store:
                 select(func.count()).select_from(_JOURNAL)
                 .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == kind))
         return int(value or 0)
+
+
+    # -- queries for the server --------------------------------------------------------------
+
+    async def reader_counts(self, event_id: int) -> dict[str, tuple[int, int, int | None]]:
+        """Reader id -> (reads journaled, rejected lines, when the last read was received)."""
+        counts: dict[str, list[Any]] = {}
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(_JOURNAL.c.reader_key, _JOURNAL.c.kind, func.count(),
+                       func.max(_JOURNAL.c.recorded_ms))
+                .where(_JOURNAL.c.event_id == event_id,
+                       _JOURNAL.c.kind.in_(("read", "rejected")))
+                .group_by(_JOURNAL.c.reader_key, _JOURNAL.c.kind))
+            for reader_key, kind, number, last in result:
+                entry = counts.setdefault(str(reader_key), [0, 0, None])
+                if kind == "read":
+                    entry[0], entry[2] = int(number), None if last is None else int(last)
+                else:
+                    entry[1] = int(number)
+        return {key: (value[0], value[1], value[2]) for key, value in counts.items()}
+
+    async def latest(self, event_id: int, kind: str | None, limit: int) -> list[Journaled]:
+        """The last `limit` journal entries (of `kind` if given), newest first."""
+        query = select(_JOURNAL).where(_JOURNAL.c.event_id == event_id)
+        if kind is not None:
+            query = query.where(_JOURNAL.c.kind == kind)
+        async with self.engine.connect() as connection:
+            result = await connection.execute(query.order_by(_JOURNAL.c.seq.desc()).limit(limit))
+            return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
+
+    async def reads_of_chips(self, event_id: int, chips: Sequence[str]
+                             ) -> list[tuple[str, str, int, str]]:
+        """(reader id, chip, reader time, clock) of every read of `chips` (compared in lower
+        case, as chip codes are)."""
+        if not chips:
+            return []
+        wanted = sorted({chip.lower() for chip in chips})
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(_JOURNAL.c.reader_key, _JOURNAL.c.chip, _JOURNAL.c.reader_time,
+                       _JOURNAL.c.clock)
+                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == "read",
+                       _JOURNAL.c.bib.is_(None), func.lower(_JOURNAL.c.chip).in_(wanted))
+                .order_by(_JOURNAL.c.seq))
+            return [(str(reader), str(chip), int(micros), str(clock))
+                    for reader, chip, micros, clock in result]
+
+
+    # -- API tokens (only their hashes) --------------------------------------------------------
+
+    async def add_token(self, role: str, reader: str | None, label: str, token_hash: str,
+                        created_ms: int) -> int:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(insert(TokenRow).values(
+                role=role, reader=reader, label=label, token_hash=token_hash,
+                created_ms=created_ms, revoked_ms=None).returning(TokenRow.id))
+            return int(result.scalar_one())
+
+    async def tokens(self) -> list[TokenRecord]:
+        async with self.engine.connect() as connection:
+            result = await connection.execute(select(
+                TokenRow.id, TokenRow.role, TokenRow.reader, TokenRow.label,
+                TokenRow.token_hash, TokenRow.created_ms, TokenRow.revoked_ms)
+                .order_by(TokenRow.id))
+            return [TokenRecord(*row) for row in result]
+
+    async def revoke_token(self, token_id: int, revoked_ms: int) -> bool:
+        """False if no token has that id or it was revoked already."""
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(TokenRow).where(TokenRow.id == token_id, TokenRow.revoked_ms.is_(None))
+                .values(revoked_ms=revoked_ms))
+            return bool(result.rowcount)
 
 
 _READ_COLUMNS = ("event_id", "seq", "kind", "recorded_ms", "reader_key", "chip", "bib",

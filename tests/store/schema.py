@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 from timing.store import MIGRATIONS
 
 TABLES = {"adjustments", "chips", "events", "journal", "participants", "points", "races",
-          "readers", "waves"}
+          "readers", "tokens", "waves"}
 
 
 def head_revision() -> str:

@@ -1,0 +1,136 @@
+"""The FastAPI application: routers, error bodies, body size limit, and the pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import ws
+from api.auth import Tokens
+from api.readers import ReaderError
+from api.routers import public, readers, records, timekeeper, tokens
+from api.runtime import Runtime
+from timing.entries import ActionError
+
+DISPLAY = Path(__file__).resolve().parents[1] / "display"
+PAGES = {"/": "index.html", "/scoreboard": "scoreboard.html", "/announcer": "announcer.html",
+         "/console": "console.html"}
+TAGS = [
+    {"name": "public", "description": "Read-only, no token: the event, results, athletes."},
+    {"name": "timekeeper", "description": "Race operations (token: timekeeper or admin)."},
+    {"name": "readers", "description": "Reader health and control; posting reads."},
+    {"name": "tokens", "description": "API tokens (admin)."},
+    {"name": "live", "description": "WS /ws/live: snapshot, then deltas (see docs/api.md)."},
+]
+
+RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
+
+
+def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY) -> FastAPI:
+    """The app; `open_runtime` starts the core (or the web-only copy) when the server starts
+    and stops it when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime() as runtime:
+            app.state.runtime = runtime
+            app.state.tokens = Tokens(runtime.store)
+            yield
+
+    app = FastAPI(title="Gambero", version="0.1.0", lifespan=lifespan, openapi_tags=TAGS,
+                  description="Race timing: live results, timekeeping, reader ingest. "
+                              "Errors are JSON {\"detail\": \"...\"}.")
+    for router in (public.router, timekeeper.router, records.router, readers.router,
+                   tokens.router, ws.router):
+        app.include_router(router)
+    _error_handlers(app)
+    _pages(app, display)
+    app.add_middleware(BodyLimit, limit=8 << 20)
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        parts = []
+        for item in error.errors():
+            where = ".".join(str(part) for part in item.get("loc", ()))
+            parts.append(f"{where}: {item.get('msg', 'invalid')}")
+        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, 422)
+
+    @app.exception_handler(ActionError)
+    async def refused(_: Request, error: ActionError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, 409)
+
+    @app.exception_handler(ReaderError)
+    async def reader_error(_: Request, error: ReaderError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, error.status)
+
+
+def _pages(app: FastAPI, display: Path) -> None:
+    """The pages of display/ (issue 6) where they exist: display/*.html at their routes and
+    display/static/ as /static."""
+    static = display / "static"
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=static), name="static")
+    for route, name in PAGES.items():
+        page = display / name
+        if page.is_file():
+            app.add_api_route(route, _page(page), methods=["GET"], include_in_schema=False)
+
+
+def _page(path: Path) -> Callable[[], FileResponse]:
+    def serve() -> FileResponse:
+        return FileResponse(path, media_type="text/html; charset=utf-8")
+    return serve
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._too_large(send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = JSONResponse({"detail": f"request body over {self.limit} bytes"}, 413)
+        await response({"type": "http"}, _nothing, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}

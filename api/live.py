@@ -1,0 +1,309 @@
+"""The live feed: the core's deltas coalesced into frames, fanned out to websocket clients.
+
+`FrameSource` (in the process that runs the core) gathers the core's deltas for a short
+interval (a few frames a second at most), works out every row that changed, including the
+places behind a finisher who moved, and hands one `Frame` on. `Broadcaster` keeps the clients:
+each frame is encoded once per distinct race filter, never awaited per client: each client has
+a bounded outbox, and a client whose outbox is full is sent a fresh snapshot instead of what it
+missed (resynced), and dropped if that keeps happening. A client that reconnects with
+`since=SEQ` is sent what it missed from the recent frames, or a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.rows import Row
+from api.view import LiveState, RowMaker
+from timing.bus import Lagged
+from timing.core import Delta, TimingCore
+
+RaceFilter = frozenset[str] | None
+
+
+@dataclass
+class Frame:
+    seq: int
+    first_seq: int
+    rows: list[Row]
+    """Changed rows, outside the reloaded races."""
+    reload: list[str] = field(default_factory=list)
+    guns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """For each reloaded race: {"gun_ms", "waves": [{"id", "gun_ms"}]}."""
+    race_rows: dict[str, list[Row]] = field(default_factory=dict)
+    """Every row of each reloaded race (for web-only processes; clients re-fetch instead)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "first_seq": self.first_seq, "rows": self.rows,
+                "reload": self.reload, "guns": self.guns, "race_rows": self.race_rows}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Frame:
+        return cls(int(data["seq"]), int(data["first_seq"]), list(data["rows"]),
+                   list(data["reload"]), dict(data["guns"]), dict(data["race_rows"]))
+
+
+def guns_json(state: LiveState, race_id: str) -> dict[str, Any]:
+    race = state.race(race_id)
+    return {"gun_ms": race.gun_ms,
+            "waves": [{"id": wave.id, "gun_ms": wave.gun_ms} for wave in race.waves]}
+
+
+def apply_frame(state: LiveState, frame: Frame) -> None:
+    """What a frame changes in a `LiveState` (a web-only process's copy)."""
+    for race_id in frame.reload:
+        guns = frame.guns[race_id]
+        state.set_guns(race_id, guns["gun_ms"],
+                       [(wave["id"], wave["gun_ms"]) for wave in guns["waves"]])
+        state.replace_race(race_id, frame.race_rows.get(race_id, []))
+    state.put(frame.rows)
+    state.advance(frame.seq)
+
+
+class FrameSource:
+    """Turns the core's deltas into frames, at most one per `interval` seconds."""
+
+    def __init__(self, core: TimingCore, state: LiveState, sink: Callable[[Frame], None],
+                 interval: float = 0.25) -> None:
+        self.core = core
+        self.state = state
+        self.sink = sink
+        self.interval = interval
+        self.maker = RowMaker(core.standings)
+        self.frames = 0
+
+    def load(self) -> None:
+        """Fill the state from the standings as they are (before the first frame)."""
+        standings = self.core.standings
+        self.state.clear()
+        for race in standings.event.races:
+            current = standings.race(race.id)
+            self.state.set_guns(race.id, current.gun_ms,
+                                [(wave.id, wave.gun_ms) for wave in current.waves])
+            self.state.put(self.maker.race_rows(race.id))
+        self.state.advance(self.core.seq)
+
+    async def run(self) -> None:
+        subscription = self.core.bus.subscribe(queue_size=10_000)
+        loop = asyncio.get_running_loop()
+        last_frame = 0.0
+        try:
+            while True:
+                pending = _Pending(self.state.seq + 1)
+                pending.absorb(await subscription.get())
+                wait = last_frame + self.interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                while subscription.pending():
+                    pending.absorb(await subscription.get())
+                frame = self.frame(pending)
+                last_frame = loop.time()
+                if frame is not None:
+                    self.frames += 1
+                    self.sink(frame)
+        finally:
+            subscription.close()
+
+    def frame(self, pending: _Pending) -> Frame | None:
+        """The frame for what `pending` gathered; updates the state. Runs without awaiting, so
+        the standings are exactly as of the last delta gathered."""
+        state, maker = self.state, self.maker
+        seq = self.core.seq
+        if seq <= state.seq:
+            return None
+        frame = Frame(seq, pending.first_seq, [])
+        standings = self.core.standings
+        for race_id in sorted(pending.races):
+            current = standings.race(race_id)
+            state.set_guns(race_id, current.gun_ms,
+                           [(wave.id, wave.gun_ms) for wave in current.waves])
+            rows = maker.race_rows(race_id)
+            state.replace_race(race_id, rows)
+            frame.reload.append(race_id)
+            frame.guns[race_id] = guns_json(state, race_id)
+            frame.race_rows[race_id] = rows
+        bibs = pending.bibs
+        if pending.everything:
+            bibs = set(standings.athlete_bibs())
+        changed: dict[str, Row] = {}
+        thresholds: dict[str, int] = {}
+        for bib in sorted(bibs):
+            new = maker.row(bib)
+            if new["race"] in pending.races:
+                continue
+            old = state.row(bib)
+            if new == old:
+                continue
+            changed[bib] = new
+            for row in (old, new):
+                if row is not None and row["place"] is not None:
+                    race = row["race"]
+                    thresholds[race] = min(thresholds.get(race, row["place"]), row["place"])
+        for race_id, threshold in thresholds.items():
+            # A finisher who arrived, left or moved shifts the places of those behind.
+            for bib in state.bibs(race_id):
+                old = state.row(bib)
+                if (bib in changed or old is None or old["place"] is None
+                        or old["place"] < threshold):
+                    continue
+                new = maker.row(bib)
+                if new != old:
+                    changed[bib] = new
+        frame.rows = list(changed.values())
+        state.put(frame.rows)
+        state.advance(seq)
+        return frame
+
+
+class _Pending:
+    def __init__(self, first_seq: int) -> None:
+        self.first_seq = first_seq
+        self.bibs: set[str] = set()
+        self.races: set[str] = set()
+        self.everything = False
+
+    def absorb(self, message: Delta | Lagged) -> None:
+        if isinstance(message, Lagged):
+            self.everything = True
+            return
+        self.bibs.update(row.bib for row in message.rows)
+        self.races.update(message.races)
+
+
+def _encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+class Client:
+    """One websocket's outbox. The sender task takes from it; None means: close, too slow."""
+
+    def __init__(self, races: RaceFilter, health: bool, size: int) -> None:
+        self.races = races
+        self.health = health
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(size)
+        self.resyncs = 0
+        self.dropped = False
+
+    def clear(self) -> None:
+        while not self.outbox.empty():
+            self.outbox.get_nowait()
+
+
+class Broadcaster:
+    def __init__(self, state: LiveState, *, outbox: int = 64, history: int = 256,
+                 max_resyncs: int = 3) -> None:
+        self.state = state
+        self.outbox_size = outbox
+        self.max_resyncs = max_resyncs
+        self.clients: set[Client] = set()
+        self.history: deque[Frame] = deque(maxlen=history)
+        self._snapshots: dict[tuple[int, RaceFilter], str] = {}
+        self.encodes = 0
+        self.resyncs = 0
+        self.drops = 0
+        self.last_frame_at = 0.0
+
+    # -- clients ---------------------------------------------------------------------------
+
+    def connect(self, races: RaceFilter, since: int | None, health: bool = False) -> Client:
+        client = Client(races, health, self.outbox_size)
+        first = self._resume(races, since) if since is not None else None
+        client.outbox.put_nowait(first if first is not None else self.snapshot(races))
+        self.clients.add(client)
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    def _resume(self, races: RaceFilter, since: int) -> str | None:
+        """One delta with what a client at `since` missed, if the recent frames hold it."""
+        seq = self.state.seq
+        if since > seq or since < 0:
+            return None
+        missed = [frame for frame in self.history if frame.seq > since]
+        if since < seq and (not missed or missed[0].first_seq > since + 1):
+            return None
+        rows: dict[str, Row] = {}
+        reload: list[str] = []
+        for frame in missed:
+            for row in frame.rows:
+                rows[row["bib"]] = row
+            reload.extend(race for race in frame.reload if race not in reload)
+        for race in reload:  # reloaded races are fetched whole: their rows are not needed
+            rows = {bib: row for bib, row in rows.items() if row["race"] != race}
+        return _encode(self._delta(races, seq, since + 1, rows.values(), reload))
+
+    @staticmethod
+    def _delta(races: RaceFilter, seq: int, first_seq: int, rows: Iterable[Row],
+               reload: list[str]) -> dict[str, Any]:
+        return {"type": "delta", "seq": seq, "first_seq": first_seq,
+                "rows": [row for row in rows if races is None or row["race"] in races],
+                "reload": [race for race in reload if races is None or race in races]}
+
+    def snapshot(self, races: RaceFilter) -> str:
+        """The snapshot message for a race filter, encoded once per sequence number."""
+        key = (self.state.seq, races)
+        text = self._snapshots.get(key)
+        if text is None:
+            if len(self._snapshots) > 32:
+                self._snapshots.clear()
+            chosen = [race for race in self.state.races() if races is None or race.id in races]
+            text = self._snapshots[key] = _encode({
+                "type": "snapshot", "seq": self.state.seq,
+                "races": {race.id: {**guns_json(self.state, race.id),
+                                    "rows": self.state.rows(race.id)} for race in chosen}})
+            self.encodes += 1
+        return text
+
+    # -- fan-out -------------------------------------------------------------------------------
+
+    def publish(self, frame: Frame) -> None:
+        """Send a frame to every client, encoded once per race filter."""
+        self.history.append(frame)
+        self.last_frame_at = time.monotonic()
+        encoded: dict[RaceFilter, str] = {}
+        for client in list(self.clients):
+            text = encoded.get(client.races)
+            if text is None:
+                text = encoded[client.races] = _encode(self._delta(
+                    client.races, frame.seq, frame.first_seq, frame.rows, frame.reload))
+                self.encodes += 1
+            self.offer(client, text)
+
+    def publish_health(self, message: dict[str, Any]) -> None:
+        text = _encode({"type": "health", **message})
+        for client in list(self.clients):
+            if client.health:
+                self.offer(client, text)
+
+    def resync_all(self) -> None:
+        """Every client gets a fresh snapshot (after a gap in the frames received)."""
+        self.history.clear()
+        for client in list(self.clients):
+            client.clear()
+            client.outbox.put_nowait(self.snapshot(client.races))
+
+    def offer(self, client: Client, text: str) -> None:
+        if client.dropped:
+            return
+        try:
+            client.outbox.put_nowait(text)
+            return
+        except asyncio.QueueFull:
+            pass
+        client.clear()
+        client.resyncs += 1
+        if client.resyncs > self.max_resyncs:
+            client.dropped = True
+            self.drops += 1
+            self.clients.discard(client)
+            client.outbox.put_nowait(None)
+            return
+        self.resyncs += 1
+        client.outbox.put_nowait(self.snapshot(client.races))

@@ -1,0 +1,152 @@
+"""Readers: health (timekeeper), add/start/stop (timekeeper or admin), and the ingest route
+through which network readers and apps post their reads (their own reader token, or a
+timekeeper's)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from api.auth import Principal, PrincipalDep, TimekeeperDep
+from api.deps import RuntimeDep
+from api.readers import ReaderHealth
+from api.routers.timekeeper import Counts
+from api.schemas import Error
+from readers.protocols import FORMATS, make_parser
+from timing.model import ReaderConfig
+from timing.reads import Read, Record
+
+router = APIRouter(prefix="/api/readers", tags=["readers"], responses={
+    401: {"model": Error, "description": "no token, or an invalid one"},
+    403: {"model": Error, "description": "the token's role may not do this"},
+    404: {"model": Error, "description": "unknown reader"}})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Health(BaseModel):
+    id: str
+    point: str
+    format: str
+    transport: str
+    connected: bool
+    since_ms: int | None
+    last_read_ms: int | None
+    reads_per_s: float
+    reads: int = Field(description="distinct reads stored")
+    duplicates: int
+    rejected: int
+    clock_offset_ms: int | None
+    drift_ms: int | None
+    alarm: str | None
+    running: bool
+
+
+@router.get("", response_model=list[Health], summary="Every reader's health")
+async def all_readers(runtime: RuntimeDep, _: TimekeeperDep) -> list[dict[str, object]]:
+    return [health.as_json() for health in runtime.readers.health()]
+
+
+@router.get("/{reader_id}", response_model=Health, summary="One reader's health and counts")
+async def one_reader(runtime: RuntimeDep, _: TimekeeperDep, reader_id: str
+                     ) -> dict[str, object]:
+    return runtime.readers.reader(reader_id).as_json()
+
+
+class ReaderIn(BaseModel):
+    """A reader as in event.toml."""
+
+    id: str = Field(min_length=1, max_length=64)
+    point: str
+    format: str = Field(description=f"one of {', '.join(FORMATS)}")
+    clock_offset_s: float = 0.0
+    path: str | None = None
+    port: str | None = None
+    baud: int | None = None
+    host: str | None = None
+
+
+@router.post("", response_model=Health, status_code=201, summary="Add a reader")
+async def add_reader(runtime: RuntimeDep, _: TimekeeperDep, body: ReaderIn
+                     ) -> dict[str, object]:
+    if body.format not in FORMATS:
+        raise HTTPException(400, f"unknown format {body.format!r} (known: {', '.join(FORMATS)})")
+    if body.point not in {point.id for point in runtime.event.points}:
+        raise HTTPException(400, f"no point {body.point!r} in this event")
+    config = ReaderConfig(body.id, body.point, body.format, round(body.clock_offset_s * 1000),
+                          body.path, body.port, body.baud, body.host)
+    health: ReaderHealth = await runtime.readers.add(config)
+    return health.as_json()
+
+
+@router.post("/{reader_id}/start", response_model=Health, summary="Start a reader")
+async def start_reader(runtime: RuntimeDep, _: TimekeeperDep, reader_id: str
+                       ) -> dict[str, object]:
+    return (await runtime.readers.start(reader_id)).as_json()
+
+
+@router.post("/{reader_id}/stop", response_model=Health,
+             summary="Stop a reader (its posted reads are refused until started)")
+async def stop_reader(runtime: RuntimeDep, _: TimekeeperDep, reader_id: str
+                      ) -> dict[str, object]:
+    return (await runtime.readers.stop(reader_id)).as_json()
+
+
+async def _may_post(caller: PrincipalDep, reader_id: str) -> Principal:
+    if caller.role in ("admin", "timekeeper"):
+        return caller
+    if caller.role == "reader" and caller.reader == reader_id:
+        return caller
+    raise HTTPException(403, f"this token may not post reads for reader {reader_id!r}")
+
+
+class JsonRead(BaseModel):
+    chip: str = Field(min_length=1, max_length=64)
+    time_ms: int = Field(description="UTC epoch ms of the read")
+
+
+class JsonReads(BaseModel):
+    reads: list[JsonRead]
+
+
+@router.post("/{reader_id}/reads", response_model=Counts,
+             summary="Post reads: the reader's own lines (text) or JSON; answered once durable",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/plain": {"schema": {"type": "string"},
+                                "example": "aa010580001200b21b0026051009061452a1\n"},
+                 "application/octet-stream": {"schema": {"type": "string",
+                                                         "format": "binary"}},
+                 "application/json": {"schema": JsonReads.model_json_schema()}}}})
+async def post_reads(request: Request, runtime: RuntimeDep, reader_id: str,
+                     caller: Annotated[Principal, Depends(_may_post)]) -> dict[str, int]:
+    """Re-sending lines already stored (a reader's replay) adds nothing: they are counted as
+    duplicates. Lines that cannot be read are journaled as rejected, with the reason."""
+    health = runtime.readers.reader(reader_id)
+    body = await request.body()
+    kind = request.headers.get("content-type", "text/plain").split(";")[0].strip().lower()
+    records: list[Record]
+    if kind == "application/json":
+        records = _json_reads(body)
+    elif kind in ("text/plain", "application/octet-stream", "text/csv"):
+        parser = make_parser(health.format)
+        records = [*parser.feed(body), *parser.close()]
+    else:
+        raise HTTPException(415, "send text/plain (the reader's lines), "
+                                 "application/octet-stream or application/json")
+    answer = await runtime.readers.submit(reader_id, records, actor=caller.actor)
+    return {"accepted": answer.accepted, "duplicates": answer.duplicates,
+            "rejected": answer.rejected, "seq": answer.last_seq}
+
+
+def _json_reads(body: bytes) -> list[Record]:
+    try:
+        parsed = JsonReads.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as error:
+        raise HTTPException(422, f"expected {{\"reads\": [{{\"chip\", \"time_ms\"}}]}}: "
+                                 f"{str(error).splitlines()[0]}") from None
+    return [Read(read.chip, _EPOCH + timedelta(milliseconds=read.time_ms), True, line=index)
+            for index, read in enumerate(parsed.reads, start=1)]

@@ -1,0 +1,171 @@
+"""What a timekeeper looks at and loads (token: timekeeper or admin): unknown chips, rejected
+lines, the journal, and a participants list to import."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from api.auth import TimekeeperDep
+from api.deps import CoreDep, RuntimeDep
+from api.routers.timekeeper import now_ms
+from api.schemas import Error
+from timing.entries import ActionEntry, ReadEntry, RejectedEntry, edit, register
+from timing.event_rows import COMPARED_FIELDS
+from timing.participants import CsvHeaderError, parse_participants
+
+router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
+    401: {"model": Error, "description": "no token, or an invalid one"},
+    403: {"model": Error, "description": "the token's role may not do this"}})
+
+Limit = Annotated[int, Query(ge=1, le=10_000)]
+
+
+class UnknownChip(BaseModel):
+    chip: str
+    reads: int
+    first_ms: int | None
+    last_ms: int | None
+    readers: list[str]
+
+
+@router.get("/unknown-chips", response_model=list[UnknownChip],
+            summary="Chips read that nobody wears")
+async def unknown_chips(runtime: RuntimeDep, core: CoreDep, _: TimekeeperDep
+                        ) -> list[dict[str, Any]]:
+    counts = core.standings.unknown_chips()
+    offsets = {reader.id: reader.clock_offset_ms for reader in core.event.readers}
+    clock = core.standings.clock
+    found: dict[str, dict[str, Any]] = {}
+    for reader, chip, micros, kind in await runtime.store.reads_of_chips(
+            runtime.event_id, list(counts)):
+        key = chip.lower()
+        if key not in counts:
+            continue
+        ms = clock.stored_ms(micros, kind) + offsets.get(reader, 0)
+        entry = found.setdefault(key, {"chip": chip, "reads": 0, "first_ms": ms,
+                                       "last_ms": ms, "readers": []})
+        entry["reads"] += 1
+        entry["first_ms"], entry["last_ms"] = min(entry["first_ms"], ms), max(entry["last_ms"],
+                                                                              ms)
+        if reader not in entry["readers"]:
+            entry["readers"].append(reader)
+    return sorted(found.values(), key=lambda entry: (-entry["reads"], entry["chip"]))
+
+
+class RejectedLine(BaseModel):
+    seq: int
+    reader: str
+    line: str
+    line_number: int
+    reason: str
+    received_ms: int
+
+
+@router.get("/rejected", response_model=list[RejectedLine],
+            summary="Reader lines that could not be used, newest first")
+async def rejected(runtime: RuntimeDep, _: TimekeeperDep, limit: Limit = 100
+                   ) -> list[dict[str, Any]]:
+    out = []
+    for item in await runtime.store.latest(runtime.event_id, "rejected", limit):
+        entry = item.entry
+        assert isinstance(entry, RejectedEntry)
+        out.append({"seq": item.seq, "reader": entry.reader_id, "line": entry.raw,
+                    "line_number": entry.line, "reason": entry.reason,
+                    "received_ms": entry.received_ms})
+    return out
+
+
+class JournalItem(BaseModel):
+    seq: int
+    kind: str
+    actor: str
+    at_ms: int
+    summary: str
+
+
+@router.get("/journal", response_model=list[JournalItem],
+            summary="The journal, newest first")
+async def journal(runtime: RuntimeDep, _: TimekeeperDep,
+                  kind: Literal["read", "rejected", "action"] | None = None,
+                  limit: Limit = 100) -> list[dict[str, Any]]:
+    out = []
+    for item in await runtime.store.latest(runtime.event_id, kind, limit):
+        entry = item.entry
+        if isinstance(entry, ReadEntry):
+            read = entry.read
+            who = f"bib {read.bib}" if read.bib is not None else f"chip {read.chip}"
+            out.append({"seq": item.seq, "kind": "read", "actor": entry.actor,
+                        "at_ms": entry.received_ms,
+                        "summary": f"{entry.reader_id}: {who} at {read.time.isoformat()}"})
+        elif isinstance(entry, RejectedEntry):
+            out.append({"seq": item.seq, "kind": "rejected", "actor": "",
+                        "at_ms": entry.received_ms,
+                        "summary": f"{entry.reader_id}: {entry.reason}"})
+        else:
+            out.append({"seq": item.seq, "kind": "action", "actor": entry.actor,
+                        "at_ms": entry.at_ms, "summary": _summary(entry)})
+    return out
+
+
+def _summary(entry: ActionEntry) -> str:
+    fields = ", ".join(f"{key}={value}" for key, value in entry.payload.items()
+                       if value is not None and value != [] and value != "")
+    text = f"{entry.action}: {fields}"
+    return f"{text} ({entry.reason})" if entry.reason else text
+
+
+class ImportReport(BaseModel):
+    added: list[str]
+    changed: dict[str, list[str]]
+    unchanged: int
+    problems: list[str]
+
+
+@router.post("/participants", response_model=ImportReport,
+             summary="Import or update participants (CSV as the body, or a multipart file)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/csv": {"schema": {"type": "string"}},
+                 "multipart/form-data": {"schema": {"type": "object", "properties": {
+                     "file": {"type": "string", "format": "binary"}}}}}}})
+async def participants(request: Request, core: CoreDep, caller: TimekeeperDep
+                       ) -> dict[str, Any]:
+    """Rows are matched by bib: new bibs are registered, changed ones edited (each a journal
+    action); bibs missing from the file are left as they are (nobody is withdrawn)."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(400, "multipart body needs a file field named \"file\"")
+        data = await upload.read()
+    else:
+        data = await request.body()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise HTTPException(400, f"not UTF-8 text ({error.reason} at byte {error.start})"
+                            ) from None
+    try:
+        athletes, problems = parse_participants(text, core.event, "participants.csv")
+    except CsvHeaderError as error:
+        raise HTTPException(400, str(error.problem)) from None
+    report: dict[str, Any] = {"added": [], "changed": {}, "unchanged": 0,
+                              "problems": [str(problem) for problem in problems]}
+    for athlete in athletes:
+        if not core.standings.has_athlete(athlete.bib):
+            await core.act(register(athlete, actor=caller.actor, at_ms=now_ms(),
+                                    reason="participants import"))
+            report["added"].append(athlete.bib)
+            continue
+        current = core.standings.athlete(athlete.bib)
+        changed = [name for name in COMPARED_FIELDS
+                   if getattr(current, name) != getattr(athlete, name)]
+        if not changed:
+            report["unchanged"] += 1
+            continue
+        await core.act(edit(athlete, actor=caller.actor, at_ms=now_ms(),
+                            reason="participants import"))
+        report["changed"][athlete.bib] = changed
+    return report

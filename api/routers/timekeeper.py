@@ -1,0 +1,265 @@
+"""Race operations (token: timekeeper or admin): guns, hand timing, statuses, penalties,
+participant edits, chips. Each is a journal action taken through the core, which refuses
+(409) what cannot apply before anything is journaled."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from api.auth import PrincipalDep, TimekeeperDep
+from api.deps import CoreDep, RuntimeDep
+from api.schemas import Error, Row
+from api.view import RowMaker
+from timing.core import TimingCore
+from timing.entries import ActionEntry, Applied, apply_action, assign_chip, edit, gun, penalty
+from timing.entries import set_status as status_action
+from timing.model import GENDERS
+from timing.reads import Read
+from timing.rules import category_for
+
+router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
+    401: {"model": Error, "description": "no token, or an invalid one"},
+    403: {"model": Error, "description": "the token's role may not do this"},
+    404: {"model": Error, "description": "unknown race or bib"},
+    409: {"model": Error, "description": "the action cannot apply (nothing journaled)"}})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DryRun = Annotated[bool, Query(description="preview: journal nothing, answer the changes")]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class WhoAmI(BaseModel):
+    role: str
+    reader: str | None
+    label: str = ""
+
+
+@router.get("/auth/whoami", response_model=WhoAmI, summary="The caller's role (any token)")
+async def whoami(caller: PrincipalDep) -> dict[str, Any]:
+    return {"role": caller.role, "reader": caller.reader, "label": caller.label}
+
+
+class GunIn(BaseModel):
+    time_ms: int | None = Field(None, description="UTC epoch ms; null = now")
+    wave: str | None = None
+    reason: str = ""
+
+
+class Done(BaseModel):
+    seq: int = Field(description="the journal sequence number of the action")
+
+
+@router.post("/races/{race_id}/gun", response_model=Done, summary="Fire or correct a gun")
+async def fire_gun(core: CoreDep, caller: TimekeeperDep, race_id: str, body: GunIn
+                   ) -> dict[str, Any]:
+    if race_id not in {race.id for race in core.event.races}:
+        raise HTTPException(404, f"no race {race_id!r}")
+    moment = body.time_ms if body.time_ms is not None else now_ms()
+    seq = await core.act(gun(race_id, moment, wave=body.wave, actor=caller.actor,
+                             at_ms=now_ms(), reason=body.reason))
+    return {"seq": seq}
+
+
+class ManualEntry(BaseModel):
+    bib: str = Field(min_length=1, max_length=32)
+    time_ms: int | None = Field(None, description="UTC epoch ms; null = now")
+    point: str | None = Field(None, description="null = the finish")
+
+
+class ManualIn(BaseModel):
+    entries: list[ManualEntry] = Field(max_length=10_000)
+
+
+class Counts(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    seq: int
+
+
+@router.post("/manual", response_model=Counts, summary="Hand timing: times entered by bib")
+async def manual(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, body: ManualIn
+                 ) -> dict[str, int]:
+    by_reader: dict[str, list[Read]] = {}
+    for entry in body.entries:
+        point = entry.point or _finish_point(core)
+        reader = _hand_reader(core, point)
+        moment = entry.time_ms if entry.time_ms is not None else now_ms()
+        by_reader.setdefault(reader, []).append(
+            Read("", _EPOCH + timedelta(milliseconds=moment), True, bib=entry.bib.strip()))
+    totals = {"accepted": 0, "duplicates": 0, "rejected": 0, "seq": core.seq}
+    for reader, reads in by_reader.items():
+        answer = await runtime.readers.submit(reader, reads, actor=caller.actor)
+        totals["accepted"] += answer.accepted
+        totals["duplicates"] += answer.duplicates
+        totals["rejected"] += answer.rejected
+        totals["seq"] = max(totals["seq"], answer.last_seq)
+    return totals
+
+
+def _finish_point(core: TimingCore) -> str:
+    return core.event.races[0].finish_point if core.event.races else "finish"
+
+
+def _hand_reader(core: TimingCore, point: str) -> str:
+    """The reader hand times at `point` are journaled under: its manual reader, else the
+    first reader there (every read needs a configured reader of the point)."""
+    at_point = [reader for reader in core.event.readers if reader.point == point]
+    if not at_point:
+        raise HTTPException(400, f"no reader at point {point!r} to enter times for: add a "
+                                 "reader with format \"manual\" there in event.toml")
+    manual_readers = [reader for reader in at_point if reader.format == "manual"]
+    return (manual_readers or at_point)[0].id
+
+
+class StatusIn(BaseModel):
+    status: Literal["DQ", "DNF", "DNS"] | None = Field(description="null gives it back to "
+                                                                   "the reads")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PenaltyIn(BaseModel):
+    ms: int = Field(ge=0, lt=86_400_000)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Change(BaseModel):
+    bib: str
+    name: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class Preview(BaseModel):
+    changes: list[Change]
+
+
+class ActionDone(Done):
+    row: Row
+
+
+@router.post("/athletes/{bib}/status", response_model=ActionDone | Preview,
+             summary="Set DQ / DNF / DNS (or clear it) with a reason")
+async def set_status(core: CoreDep, caller: TimekeeperDep, bib: str, body: StatusIn,
+                     dry_run: DryRun = False) -> dict[str, Any]:
+    action = status_action(_bib(core, bib), body.status, actor=caller.actor, at_ms=now_ms(),
+                           reason=body.reason)
+    return await _act(core, action, bib, dry_run)
+
+
+@router.post("/athletes/{bib}/penalty", response_model=ActionDone | Preview,
+             summary="Add a time penalty with a reason")
+async def add_penalty(core: CoreDep, caller: TimekeeperDep, bib: str, body: PenaltyIn,
+                      dry_run: DryRun = False) -> dict[str, Any]:
+    action = penalty(_bib(core, bib), body.ms / 1000, actor=caller.actor, at_ms=now_ms(),
+                     reason=body.reason)
+    return await _act(core, action, bib, dry_run)
+
+
+def _bib(core: TimingCore, bib: str) -> str:
+    if not core.standings.has_athlete(bib):
+        raise HTTPException(404, f"no athlete with bib {bib!r}")
+    return bib
+
+
+async def _act(core: TimingCore, action: ActionEntry, bib: str, dry_run: bool
+               ) -> dict[str, Any]:
+    if dry_run:
+        return {"changes": preview(core, action, bib)}
+    seq = await core.act(action)
+    return {"seq": seq, "row": RowMaker(core.standings).row(bib)}
+
+
+def preview(core: TimingCore, action: ActionEntry, bib: str) -> list[dict[str, Any]]:
+    """The places and statuses in `bib`'s race that `action` would change: applied to a copy
+    of the standings (the live ones are not touched)."""
+    from timing.entries import check_action
+
+    check_action(core.standings, action)
+    race_id = core.standings.athlete(bib).race
+    before = {row.bib: row for row in core.standings.results(race_id)}
+    trial = copy.deepcopy(core.standings)
+    apply_action(trial, action, Applied(0))
+    changes = []
+    for row in trial.results(race_id):
+        old = before.get(row.bib)
+        new_view, old_view = _places(row), _places(old) if old is not None else None
+        if new_view != old_view:
+            changes.append({"bib": row.bib, "name": f"{row.first_name} {row.last_name}",
+                            "before": old_view, "after": new_view})
+    return changes
+
+
+def _places(row: Any) -> dict[str, Any]:
+    return {"place": row.place, "gender_place": row.gender_place,
+            "category_place": row.category_place, "status": row.status}
+
+
+class AthleteEdit(BaseModel):
+    first_name: str | None = Field(None, max_length=200)
+    last_name: str | None = Field(None, max_length=200)
+    gender: str | None = Field(None, description="F, M or X")
+    birth_date: str | None = Field(None, description="YYYY-MM-DD, or \"\" to clear")
+    club: str | None = Field(None, max_length=200)
+    race: str | None = None
+    wave: str | None = Field(None, description="\"\" for none")
+    category: str | None = Field(None, description="\"\" to compute it from the birth date")
+    reason: str = ""
+
+
+@router.patch("/athletes/{bib}", response_model=ActionDone, summary="Edit a participant")
+async def edit_athlete(core: CoreDep, caller: TimekeeperDep, bib: str, body: AthleteEdit
+                       ) -> dict[str, Any]:
+    athlete = core.standings.athlete(_bib(core, bib))
+    changes: dict[str, Any] = {key: value for key, value in body.model_dump().items()
+                               if value is not None and key != "reason"}
+    if "gender" in changes:
+        changes["gender"] = changes["gender"].upper()
+        if changes["gender"] not in GENDERS:
+            raise HTTPException(400, f"gender must be F, M or X, not {body.gender!r}")
+    if "birth_date" in changes:
+        try:
+            changes["birth_date"] = (datetime.strptime(changes["birth_date"], "%Y-%m-%d").date()
+                                     if changes["birth_date"] else None)
+        except ValueError:
+            raise HTTPException(400, f"birth_date must be YYYY-MM-DD, not "
+                                     f"{body.birth_date!r}") from None
+    race_ids = {race.id for race in core.event.races}
+    if "race" in changes and changes["race"] not in race_ids:
+        raise HTTPException(400, f"no race {changes['race']!r} (races: {', '.join(race_ids)})")
+    if "wave" in changes:
+        changes["wave"] = changes["wave"] or None
+        race = core.standings.race(changes.get("race", athlete.race))
+        if changes["wave"] is not None and race.wave(changes["wave"]) is None:
+            raise HTTPException(400, f"race {race.id} has no wave {changes['wave']!r}")
+    updated = replace(athlete, **changes)
+    if not body.category and {"gender", "birth_date"} & changes.keys():
+        updated = replace(updated, category=category_for(
+            updated.gender, updated.birth_date, core.event.date, core.event.age_bounds))
+    seq = await core.act(edit(updated, actor=caller.actor, at_ms=now_ms(), reason=body.reason))
+    return {"seq": seq, "row": RowMaker(core.standings).row(bib)}
+
+
+class ChipIn(BaseModel):
+    chip: str = Field(min_length=1, max_length=64)
+    bib: str
+    reason: str = ""
+
+
+@router.post("/chips", response_model=ActionDone,
+             summary="Assign a chip to a bib, moving it from whoever had it")
+async def chips(core: CoreDep, caller: TimekeeperDep, body: ChipIn) -> dict[str, Any]:
+    bib = _bib(core, body.bib)
+    seq = await core.act(assign_chip(bib, body.chip.strip(), move=True, actor=caller.actor,
+                                     at_ms=now_ms(), reason=body.reason))
+    return {"seq": seq, "row": RowMaker(core.standings).row(bib)}

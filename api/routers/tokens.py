@@ -1,0 +1,71 @@
+"""API tokens (admin only). A token is shown once, when it is made; only its hash is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from api.auth import AdminDep, Tokens
+from api.schemas import Error, Role
+
+router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses={
+    401: {"model": Error, "description": "no token, or an invalid one"},
+    403: {"model": Error, "description": "not an admin token"}})
+
+
+class TokenIn(BaseModel):
+    role: Role
+    reader: str | None = Field(None, description="required for the role reader, else null")
+    label: str = Field("", max_length=200)
+
+
+class TokenMade(BaseModel):
+    id: int
+    token: str = Field(description="shown this once; only its hash is kept")
+
+
+class TokenOut(BaseModel):
+    id: int
+    role: str
+    reader: str | None
+    label: str
+    created_ms: int
+    revoked_ms: int | None
+
+
+def _tokens(request: Request) -> Tokens:
+    tokens: Tokens = request.app.state.tokens
+    return tokens
+
+
+@router.post("", response_model=TokenMade, status_code=201, summary="Make a token")
+async def create(request: Request, _: AdminDep, body: TokenIn) -> dict[str, Any]:
+    runtime = request.app.state.runtime
+    if body.reader is not None and body.reader not in {r.id for r in runtime.event.readers}:
+        raise HTTPException(400, f"no reader {body.reader!r} in this event")
+    try:
+        token_id, token = await _tokens(request).create(body.role, body.reader, body.label)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
+    return {"id": token_id, "token": token}
+
+
+@router.get("", response_model=list[TokenOut], summary="The tokens (no secrets)")
+async def listing(request: Request, _: AdminDep) -> list[dict[str, Any]]:
+    return [{"id": r.id, "role": r.role, "reader": r.reader, "label": r.label,
+             "created_ms": r.created_ms, "revoked_ms": r.revoked_ms}
+            for r in sorted(await _tokens(request).list(), key=lambda r: r.id)]
+
+
+class Revoked(BaseModel):
+    id: int
+    revoked: bool
+
+
+@router.delete("/{token_id}", response_model=Revoked, summary="Revoke a token")
+async def revoke(request: Request, _: AdminDep, token_id: int) -> dict[str, Any]:
+    if not await _tokens(request).revoke(token_id):
+        raise HTTPException(404, f"no active token with id {token_id}")
+    return {"id": token_id, "revoked": True}

@@ -1,0 +1,114 @@
+"""Everything a running server holds: the store, the core (or, web-only, a copy of its rows), the
+live feed, the readers and the tokens. One `Runtime` per process, kept on `app.state`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from api.live import Broadcaster, Frame, FrameSource
+from api.readers import IngestReaders, ReaderManager
+from api.view import CoreView, LiveState, ResultsView
+from timing.core import TimingCore
+from timing.model import Event
+from timing.store import Store
+
+log = logging.getLogger("gambero.server")
+
+
+@dataclass
+class Options:
+    frame_interval: float = 0.25
+    """Seconds between live frames at most (a few frames a second)."""
+    outbox: int = 64
+    """Frames a websocket client may have waiting before it is resynced."""
+    history: int = 256
+    """Recent frames kept for clients resuming with `since=`."""
+    health_interval: float = 1.0
+    redis_url: str | None = None
+    redis_prefix: str = "gambero"
+    web_only: bool = False
+    max_body: int = 8 << 20
+    """Largest request body accepted (bytes)."""
+
+
+@dataclass
+class Runtime:
+    store: Store
+    event_id: int
+    event: Event
+    state: LiveState
+    broadcaster: Broadcaster
+    view: ResultsView
+    readers: ReaderManager
+    options: Options
+    core: TimingCore | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    frame_sinks: list[Callable[[Frame], None]] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, store: Store, event_id: int, options: Options | None = None) -> Runtime:
+        """Start the core for the event `event_id` and the live feed over it (or, with
+        `options.web_only`, follow a core elsewhere through Redis)."""
+        options = options or Options()
+        if options.web_only:
+            from api.fanout import start_web_only
+
+            return await start_web_only(cls, store, event_id, options)
+        core = await TimingCore.start(store, event_id)
+        state = LiveState(core.event)
+        broadcaster = Broadcaster(state, outbox=options.outbox, history=options.history)
+        readers = IngestReaders(core)
+        await readers.load_counts(store, event_id)
+        runtime = cls(store, event_id, core.event, state, broadcaster,
+                      CoreView(core.standings, lambda: core.seq), readers, options, core)
+        runtime.frame_sinks.append(broadcaster.publish)
+        if options.redis_url:
+            from api.fanout import start_publisher
+
+            await start_publisher(runtime)
+        source = FrameSource(core, state, runtime.publish_frame, options.frame_interval)
+        source.load()
+        runtime.tasks.append(asyncio.create_task(source.run(), name="gambero-frames"))
+        runtime.tasks.append(asyncio.create_task(runtime._health_forever(),
+                                                 name="gambero-health"))
+        return runtime
+
+    def publish_frame(self, frame: Frame) -> None:
+        for sink in self.frame_sinks:
+            try:
+                sink(frame)
+            except Exception:  # one broken sink (Redis down) must not stop the others
+                log.exception("live frame not delivered")
+
+    async def _health_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.health_interval)
+            message = {"seq": self.state.seq,
+                       "readers": [health.as_json() for health in self.readers.health()]}
+            self.broadcaster.publish_health(message)
+            for hook in self.health_hooks:
+                hook(message)
+
+    @property
+    def health_hooks(self) -> list[Callable[[dict[str, object]], None]]:
+        return self._health_hooks
+
+    def __post_init__(self) -> None:
+        self._health_hooks: list[Callable[[dict[str, object]], None]] = []
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+        for closer in reversed(self.closers):
+            await closer()
+        if self.core is not None:
+            await self.core.stop()

@@ -1,0 +1,113 @@
+"""Request and response bodies (pydantic), as docs/api.md describes them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["admin", "timekeeper", "reader"]
+
+ROW_EXAMPLE: dict[str, Any] = {
+    "race": "mile", "place": 1, "bib": "12", "first_name": "Giulia", "last_name": "Rossi",
+    "gender": "F", "gender_place": 1, "category": "F30-39", "category_place": 1,
+    "status": "FIN", "gun_time": "6:40", "chip_time": "6:38", "laps": "1",
+    "split_start": "", "split_half": "3:15", "club": "Gambero Athletic", "gun_ms": 399001,
+    "chip_ms": 397512, "finish_ms": 1778396799001, "splits_ms": {"half": 194300},
+    "start_ms": 1778396400000, "passings_ms": [1778396799001],
+}
+
+
+class Row(BaseModel):
+    """A result row: the results CSV's fields (one `split_<point>` per split column, text as in
+    the CSV), places as integers, and times in ms."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"example": ROW_EXAMPLE})
+    race: str
+    place: int | None
+    bib: str
+    first_name: str
+    last_name: str
+    gender: str
+    gender_place: int | None
+    category: str
+    category_place: int | None
+    status: Literal["FIN", "DNF", "DNS", "DQ"]
+    gun_time: str
+    chip_time: str
+    laps: Any
+    club: str
+    gun_ms: int | None = Field(description="gun time (ms, penalties included); FIN only")
+    chip_ms: int | None
+    finish_ms: int | None = Field(description="UTC epoch ms of the finish passing")
+    splits_ms: dict[str, int] = Field(description="point -> ms from the ranking origin")
+    start_ms: int | None = Field(
+        description="extension: UTC epoch ms of the ranking origin (gun or chip start)")
+    passings_ms: list[int] = Field(description="extension: UTC epoch ms of finish passings")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    seq: int
+    event: str
+    web_only: bool = False
+
+
+class Wave(BaseModel):
+    id: str
+    gun_ms: int | None
+
+
+class Race(BaseModel):
+    id: str
+    name: str
+    distance_m: float | None
+    laps: int
+    gun_ms: int | None
+    waves: list[Wave]
+    points: list[str] = Field(description="split point ids in course order, finish last")
+    categories: list[str]
+    entrants: int
+    finishers: int
+
+
+class EventInfo(BaseModel):
+    name: str
+    date: str
+    timezone: str
+    seq: int
+    races: list[Race]
+
+
+class ResultsPage(BaseModel):
+    race: str
+    seq: int
+    total: int = Field(description="rows after the filters")
+    offset: int
+    limit: int
+    rows: list[Row]
+
+
+class SplitOut(BaseModel):
+    point: str
+    ms: int
+    time: str
+    place: int | None
+
+
+class LapOut(BaseModel):
+    lap: int
+    ms: int
+    time: str
+
+
+class AthleteOut(Row):
+    race_name: str
+    splits: list[SplitOut]
+    laps: Any = Field(description="list of {lap, ms, time}: lap durations")
+    pace_per_km: str | None
+    pace_per_mile: str | None
+
+
+class Error(BaseModel):
+    detail: str

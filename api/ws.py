@@ -1,0 +1,65 @@
+"""WS /ws/live: a snapshot, then coalesced deltas (docs/api.md, "Live feed")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+
+from api.auth import Tokens
+from api.live import Client
+from api.runtime import Runtime
+
+router = APIRouter(tags=["live"])
+
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+
+
+@router.websocket("/ws/live")
+async def live(websocket: WebSocket,
+               race: Annotated[list[str] | None, Query()] = None,
+               since: Annotated[int | None, Query()] = None,
+               token: Annotated[str | None, Query()] = None) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    known = {item.id for item in runtime.event.races}
+    unknown = sorted(set(race or ()) - known)
+    await websocket.accept()
+    if unknown:
+        await websocket.close(POLICY_VIOLATION, f"unknown race {', '.join(unknown)}")
+        return
+    health = False
+    if token:
+        tokens: Tokens = websocket.app.state.tokens
+        caller = await tokens.check(token)
+        if caller is None:
+            await websocket.close(POLICY_VIOLATION, "invalid or revoked token")
+            return
+        health = caller.role in ("admin", "timekeeper")
+    client = runtime.broadcaster.connect(frozenset(race) if race else None, since, health)
+    sender = asyncio.create_task(_send(websocket, client))
+    try:
+        while True:
+            text = await websocket.receive_text()
+            with contextlib.suppress(ValueError, AttributeError):
+                if json.loads(text).get("type") == "ping":
+                    runtime.broadcaster.offer(client, '{"type":"pong"}')
+    except WebSocketDisconnect:
+        pass
+    finally:
+        runtime.broadcaster.disconnect(client)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+
+
+async def _send(websocket: WebSocket, client: Client) -> None:
+    while True:
+        text = await client.outbox.get()
+        if text is None:
+            await websocket.close(TRY_AGAIN_LATER, "too slow: reconnect with since=")
+            return
+        await websocket.send_text(text)

@@ -1,0 +1,109 @@
+"""`gambero serve` (the API, the live feed and the pages over an event) and `gambero token`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNUSABLE_INPUT = 2
+
+
+def add_commands(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve the API, the live feed and the pages for an event",
+        description="Import EVENT.toml into its database (gambero.db beside it, unless "
+                    "DATABASE_URL names another; an event already there is updated), start the "
+                    "timing core and serve the API, the websocket feed and the pages. With "
+                    "REDIS_URL set, live frames are published through Redis for --web-only "
+                    "processes.")
+    serve.add_argument("event", nargs="?", type=Path, metavar="EVENT.toml",
+                       help="left out: the event already in the database DATABASE_URL names")
+    serve.add_argument("--event", dest="event_name", metavar="NAME",
+                       help="the event's name, when the database holds several")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--web-only", action="store_true",
+                       help="serve results and the live feed only, following the core "
+                            "through Redis (REDIS_URL); changes go to the core's process")
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="manage API tokens",
+                                description="Manage the API's bearer tokens.")
+    actions = token.add_subparsers(required=True, metavar="ACTION")
+    create = actions.add_parser(
+        "create", help="make a token (printed once)",
+        description="Make a token for a role and print it (only its hash is stored).")
+    create.add_argument("event", nargs="?", type=Path, metavar="EVENT.toml",
+                        help="whose database (beside it); left out: DATABASE_URL, or "
+                             "gambero.db in the current folder")
+    create.add_argument("--role", required=True, choices=("admin", "timekeeper", "reader"))
+    create.add_argument("--reader", metavar="ID", help="the reader a reader token posts for")
+    create.add_argument("--label", default="", help="who or what it is for")
+    create.set_defaults(run=_token_create)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.runtime import Options
+    from api.server import running
+    from gambero import database
+
+    event: Path | None = args.event
+    if event is not None and not event.is_file():
+        print(f"gambero serve: {event}: no such file", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    if event is None and not os.environ.get("DATABASE_URL", "").strip():
+        print("gambero serve: give EVENT.toml or set DATABASE_URL", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    redis_url = os.environ.get("REDIS_URL", "").strip() or None
+    if args.web_only and redis_url is None:
+        print("gambero serve --web-only: set REDIS_URL (the core's frames come through Redis)",
+              file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    url = database.database_url(event.parent if event is not None else None)
+    options = Options(web_only=args.web_only, redis_url=redis_url,
+                      redis_prefix=os.environ.get("GAMBERO_REDIS_PREFIX", "gambero"))
+    app = create_app(lambda: running(url, event, options, event_name=args.event_name))
+    print(f"gambero serve: database {database.shown_url(url)}; http://{args.host}:{args.port}/",
+          file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from api.auth import Tokens
+    from gambero import database
+    from timing.store import Store
+
+    if (args.role == "reader") != (args.reader is not None):
+        print("gambero token create: a reader token needs --reader ID; other roles take none",
+              file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    url = database.database_url(args.event.parent if args.event is not None else None)
+
+    async def create() -> str:
+        store = await Store.open(url)
+        try:
+            _, token = await Tokens(store).create(args.role, args.reader, args.label)
+            return token
+        finally:
+            await store.close()
+
+    try:
+        token = asyncio.run(create())
+    except database.ERRORS as error:
+        print(f"gambero token create: database {database.shown_url(url)}: "
+              f"{database.failure_reason(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(token)
+    print(f"{args.role} token made (shown once; only its hash is stored)", file=sys.stderr)
+    return EXIT_OK
