@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { comingList, finishRatio, splitPlaces, talkingPoints } from "../../display/js/coming.js";
+import { comingList, finishRatio, splitPlaces, talkingPoints } from "../../display/static/js/coming.js";
 
 const race = { id: "mile", gun_ms: 1_000_000, points: ["start", "half", "finish"] };
 const row = (bib, extra) => ({ bib, status: "DNF", category: "F30-39", club: "", finish_ms: null,

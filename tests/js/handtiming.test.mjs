@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HandTiming } from "../../display/js/handtiming.js";
+import { HandTiming } from "../../display/static/js/handtiming.js";
 
 test("times and bibs pair in order", () => {
   const hand = new HandTiming();

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
-import { chooseLanguage, LANGUAGES, ordinal, setLanguage, t } from "../../display/js/i18n.js";
-import { STRINGS } from "../../display/js/strings.js";
+import { chooseLanguage, LANGUAGES, ordinal, setLanguage, t } from "../../display/static/js/i18n.js";
+import { STRINGS } from "../../display/static/js/strings.js";
 
 const display = new URL("../../display/", import.meta.url);
 
@@ -42,8 +42,8 @@ test("every key the pages use exists", () => {
     "gender_X", "record_world", "record_course", "say_record_world", "say_record_course",
     "live_live", "live_connecting", "live_offline", "say_first_F", "say_first_M", "say_first_X"];
   dynamic.forEach((key) => used.add(key));
-  for (const name of readdirSync(new URL("js/", display))) {
-    const text = readFileSync(new URL(`js/${name}`, display), "utf8");
+  for (const name of readdirSync(new URL("static/js/", display)).filter((file) => file.endsWith(".js"))) {
+    const text = readFileSync(new URL(`static/js/${name}`, display), "utf8");
     for (const match of text.matchAll(/\bt\("(\w+)"/g)) used.add(match[1]);
     for (const match of text.matchAll(/initPage\("(\w+)"/g)) used.add(match[1]);
     for (const match of text.matchAll(/key: "(\w+)"/g)) used.add(match[1]);

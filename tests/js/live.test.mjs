@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LiveClient, liveUrl } from "../../display/js/live.js";
+import { LiveClient, liveUrl } from "../../display/static/js/live.js";
 
 class FakeTimers {
   constructor() { this.pending = new Map(); this.next = 1; }

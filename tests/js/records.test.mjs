@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { recordBeaten, recordsFor } from "../../display/js/records.js";
+import { recordBeaten, recordsFor } from "../../display/static/js/records.js";
 
 test("world bests backwards by distance", () => {
   assert.deepEqual(recordsFor({ id: "k", distance_m: 400 }), [{ kind: "world", ms: 69000 }]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { newPassings, ResultsStore } from "../../display/js/store.js";
+import { newPassings, ResultsStore } from "../../display/static/js/store.js";
 
 const row = (bib, race, extra = {}) => ({ bib, race, status: "DNS", place: null, finish_ms: null,
   splits_ms: {}, category: "M30-39", ...extra });

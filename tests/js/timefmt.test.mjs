@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatClock, formatDuration, pace, parseDuration } from "../../display/js/timefmt.js";
+import { formatClock, formatDuration, pace, parseDuration } from "../../display/static/js/timefmt.js";
 
 test("durations round up to the precision like the results CSV", () => {
   assert.equal(formatDuration(399001), "6:40");
