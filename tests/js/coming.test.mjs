@@ -34,6 +34,8 @@ test("who is coming, soonest first, from their pace", () => {
   const withSeen = comingList(race, [finisher, slow, fast], now, seen);
   assert.equal(withSeen.find((item) => item.row.bib === "2").secondsAway, 250);
   assert.deepEqual(comingList(race, [fast], now + 1000000).length, 0, "long overdue: left out");
+  const laterWave = { ...fast, bib: "4", start_ms: 1_000_000 + 60000 };
+  assert.equal(comingList(race, [finisher, laterWave], now)[0].secondsAway, 220, "own start");
 });
 
 test("split places and talking points", () => {

@@ -25,8 +25,7 @@ export function finishRatio(race, point, rows) {
 }
 
 /** [{row, point, expectedMs (from the origin), expectedAt (epoch ms), secondsAway}], soonest
- * first. `seenAt` maps bib -> the instant this page saw them pass the split (more exact than
- * the race's gun when they started in a later wave). Athletes overdue by more than
+ * first. `seenAt` maps bib -> the instant this page saw them pass the split. Athletes overdue by more than
  * `giveUpMs` are left out: they have probably stopped. */
 export function comingList(race, rows, now, seenAt = new Map(), giveUpMs = 180000) {
   const splits = splitPoints(race);
@@ -38,7 +37,10 @@ export function comingList(race, rows, now, seenAt = new Map(), giveUpMs = 18000
     if (row.status === "FIN" || row.status === "DQ" || row.finish_ms) continue;
     const split = row.splits_ms && row.splits_ms[lastSplit];
     if (!(split > 0)) continue;
-    const passedAt = seenAt.get(row.bib) ?? (race.gun_ms !== null ? race.gun_ms + split : null);
+    // Splits count from the athlete's own origin (start_ms: wave gun or chip start) when the
+    // server gives it, else from the race's gun.
+    const origin = row.start_ms ?? race.gun_ms;
+    const passedAt = seenAt.get(row.bib) ?? (origin !== null && origin !== undefined ? origin + split : null);
     if (passedAt === null || passedAt === undefined) continue;
     const expectedMs = Math.round(split * ratio);
     const expectedAt = passedAt + (expectedMs - split);

@@ -44,11 +44,11 @@ export function whereNow(row) {
   if (row.status === "FIN") {
     return t("finished_in", { time: shownTime(row), place: ordinal(row.place) });
   }
-  if (row.status === "DQ" || row.status === "DNS") return t(`status_${row.status}`);
+  if (row.status === "DQ") return t("status_DQ");
   const splits = Object.entries(row.splits_ms || {}).sort((a, b) => b[1] - a[1]);
   if (splits.length) {
     const [point] = splits[0];
     return t("passed_split", { point, time: row[`split_${point}`] || "" });
   }
-  return t("not_started_yet");
+  return t("no_passing_yet"); // live, DNS only means "not seen yet"
 }
