@@ -43,16 +43,25 @@ export async function renderResults(view, race, event, params) {
     el("div", { class: "field" }, el("label", { for: "q" }, t("name_or_bib")),
       el("input", { id: "q", name: "q", type: "search", value: filters.q, autocomplete: "off" })),
     el("button", { type: "submit", class: "primary" }, t("search")));
-  const query = () => {
-    const search = new URLSearchParams({ offset: "0", limit: String(printing ? 100000 : loaded) });
+  const query = (offset, limit) => {
+    const search = new URLSearchParams({ offset: String(offset), limit: String(limit) });
     for (const [name, value] of Object.entries(filters)) if (value) search.set(name, value);
     return `/api/races/${encodeURIComponent(race.id)}/results?${search}`;
   };
   const load = async () => {
-    const page = await api(query());
-    tbody.replaceChildren(...page.rows.map(resultRow));
-    summary.textContent = t("shown_of", { shown: page.rows.length, total: page.total });
-    more.hidden = printing || page.rows.length >= page.total;
+    // The API gives at most 1000 rows a request: the print view pages through all of them.
+    const want = printing ? Infinity : loaded;
+    const rows = [];
+    let total = 0;
+    do {
+      const page = await api(query(rows.length, Math.min(1000, want - rows.length)));
+      total = page.total;
+      rows.push(...page.rows);
+      if (!page.rows.length) break;
+    } while (rows.length < Math.min(want, total));
+    tbody.replaceChildren(...rows.map(resultRow));
+    summary.textContent = t("shown_of", { shown: rows.length, total });
+    more.hidden = printing || rows.length >= total;
   };
   const own = { race: race.id, ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) };
   view.replaceChildren(

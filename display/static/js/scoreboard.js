@@ -69,11 +69,11 @@ function finisherRow(row, records) {
   return el("tr", { class: fresh ? "fresh" : null, "data-bib": row.bib },
     el("td", { class: "num" }, ordinal(row.place)),
     el("td", { class: "num" }, row.bib),
-    el("td", { class: "name" }, fullName(row)),
+    el("td", { class: "name" }, fullName(row),
+      record ? el("span", { class: "record" }, t(`record_${record.kind}`)) : null),
     el("td", {}, row.category || "",
       row.category_place ? el("span", { class: "catplace" }, ` ${ordinal(row.category_place)}`) : null),
-    el("td", { class: "num time" }, shownTime(row),
-      record ? el("span", { class: "record" }, t(`record_${record.kind}`)) : null));
+    el("td", { class: "num time" }, shownTime(row)));
 }
 
 function renderLeaders(item) {
