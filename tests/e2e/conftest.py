@@ -21,13 +21,14 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
+    HAVE_PLAYWRIGHT = True
 except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
+    HAVE_PLAYWRIGHT = False
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if sync_playwright is None:
+    if not HAVE_PLAYWRIGHT:
         pytest.skip("the playwright package is not installed (pip install -e '.[dev]')")
     if not CHROMIUM.is_file():
         pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium, or set "

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed "
+                    "(pip install -e '.[dev]')")
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, new_page
@@ -26,7 +29,8 @@ PAGES = {
                 {"en": "Gender", "it": "Sesso", "de": "Geschlecht"}),
     "athlete": ("/?bib=2", "#splits-title",
                 {"en": "Splits", "it": "Intermedi", "de": "Zwischenzeiten"}),
-    "print": ("/?race=mile&print=1", "#view th >> nth=1", {"en": "Name", "it": "Nome", "de": "Name"}),
+    "print": ("/?race=mile&print=1", "#view th >> nth=1",
+              {"en": "Name", "it": "Nome", "de": "Name"}),
 }
 
 

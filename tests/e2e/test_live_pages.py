@@ -8,6 +8,10 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed "
+                    "(pip install -e '.[dev]')")
 from playwright.sync_api import Page, expect
 
 from tests.e2e.race import ADMIN_TOKEN, Server, now_ms
@@ -69,7 +73,8 @@ def test_phone_finds_an_athlete_by_name_and_follows_them(server: Server, phone: 
     expect(found).to_have_count(1)
     expect(found).to_contain_text("Anna Müller (3)")
     found.get_by_role("button", name="Follow").click()
-    expect(found.get_by_role("button", name="Following ✓")).to_have_attribute("aria-pressed", "true")
+    following = found.get_by_role("button", name="Following ✓")
+    expect(following).to_have_attribute("aria-pressed", "true")
     card = phone.locator("#followed li[data-bib='3']")
     expect(card).to_contain_text("No passing yet")
     live(phone)

@@ -67,13 +67,13 @@ export async function renderResults(view, race, event, params) {
   view.replaceChildren(
     el("div", { class: "print-head" }, el("strong", {}, event.name), ` · ${event.date}`),
     el("h2", {}, race.name),
-    el("div", { class: "actions no-print" },
+    el("div", { class: printing ? "actions print-tools" : "actions no-print" },
       el("a", { href: `/api/races/${encodeURIComponent(race.id)}/results.csv`, download: `${race.id}.csv` },
         t("download_csv")),
       printing
         ? el("button", { type: "button", onclick: () => window.print() }, t("print"))
         : el("a", { href: link({ ...own, print: "1" }) }, t("print_view")),
-      el("a", { href: link({}) }, t("all_races"))),
+      el("a", { href: printing ? link(own) : link({}) }, printing ? race.name : t("all_races"))),
     form, summary,
     el("table", { class: "results" },
       el("caption", { class: "visually-hidden" }, t("results_of", { race: race.name })),
