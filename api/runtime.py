@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from api.live import Broadcaster, Frame, FrameSource
 from api.readers import IngestReaders, ReaderManager
@@ -49,6 +50,9 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     frame_sinks: list[Callable[[Frame], None]] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    health_hooks: list[Callable[[dict[str, object]], None]] = field(default_factory=list)
+    follower: Any = None
+    """Web-only: the `api.fanout.Follower` keeping the rows current."""
 
     @classmethod
     async def start(cls, store: Store, event_id: int, options: Options | None = None) -> Runtime:
@@ -58,7 +62,8 @@ class Runtime:
         if options.web_only:
             from api.fanout import start_web_only
 
-            return await start_web_only(cls, store, event_id, options)
+            runtime: Runtime = await start_web_only(cls, store, event_id, options)
+            return runtime
         core = await TimingCore.start(store, event_id)
         state = LiveState(core.event)
         broadcaster = Broadcaster(state, outbox=options.outbox, history=options.history)
@@ -93,13 +98,6 @@ class Runtime:
             self.broadcaster.publish_health(message)
             for hook in self.health_hooks:
                 hook(message)
-
-    @property
-    def health_hooks(self) -> list[Callable[[dict[str, object]], None]]:
-        return self._health_hooks
-
-    def __post_init__(self) -> None:
-        self._health_hooks: list[Callable[[dict[str, object]], None]] = []
 
     async def stop(self) -> None:
         for task in self.tasks:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import cast
 
-from gambero import serve
+from gambero import demo, serve
 from gambero.offline import score_event, shown_raw
 from readers.protocols import FORMATS, make_parser
 from timing.eventfile import EventFileError, load_event
@@ -78,6 +78,7 @@ def _argument_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("event", nargs="?", type=Path, metavar="EVENT.toml")
     upgrade.set_defaults(run=_db_upgrade)
     serve.add_commands(commands)
+    demo.add_command(commands)
     return parser
 
 

@@ -135,11 +135,11 @@ async def participants(request: Request, core: CoreDep, caller: TimekeeperDep
     """Rows are matched by bib: new bibs are registered, changed ones edited (each a journal
     action); bibs missing from the file are left as they are (nobody is withdrawn)."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(400, "multipart body needs a file field named \"file\"")
-        data = await upload.read()
+        async with request.form() as form:  # closes the uploaded file's spool afterwards
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise HTTPException(400, "multipart body needs a file field named \"file\"")
+            data = await upload.read()
     else:
         data = await request.body()
     try:

@@ -1,0 +1,179 @@
+"""`gambero demo`: a live backwards mile on this machine, one command, nothing to set up.
+
+It writes a fresh event folder (event.toml, participants.csv from the example's generator)
+into a new temporary folder with its own SQLite database, starts the server, fires the guns
+and runs the race (`gambero.demo_race`), and prints the pages' addresses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+TIMEZONE = "Europe/Rome"
+EVENT_TOML = """\
+# A live demo of the Backwards Mile (written by `gambero demo`). Guns are fired live.
+[event]
+name = "Backwards Mile (demo)"
+date = "{date}"
+timezone = "{timezone}"
+
+[categories]
+age_bounds = [0, 20, 30, 40, 50, 60, 70]
+
+[[races]]
+id = "mile"
+name = "Backwards Mile"
+distance_m = 1609.344
+min_lap_s = 30
+precision = "s"
+
+  [[races.waves]]
+  id = "elite"
+
+  [[races.waves]]
+  id = "open"
+
+[[races]]
+id = "kids"
+name = "Kids' Backwards 400 m"
+distance_m = 400
+points = ["finish"]
+min_lap_s = 30
+precision = "0.1"
+
+[[points]]
+id = "start"
+kind = "start"
+
+[[points]]
+id = "half"
+kind = "split"
+distance_m = 804.672
+
+[[points]]
+id = "finish"
+kind = "finish"
+
+[[readers]]
+id = "start-mat"
+point = "start"
+format = "raceresult"
+
+[[readers]]
+id = "half-box"
+point = "half"
+format = "ultra"
+
+[[readers]]
+id = "finish-main"
+point = "finish"
+format = "ipico"
+
+[[readers]]
+id = "finish-hand"
+point = "finish"
+format = "manual"
+"""
+PAGES = ("/scoreboard", "/announcer", "/console", "/")
+
+
+def add_command(commands: Any) -> None:
+    demo = commands.add_parser(
+        "demo", help="run a live demo race on this machine",
+        description="Generate a backwards mile (two waves, a kids' race, age groups) in a new "
+                    "temporary folder with its own database, serve it, fire the guns and run "
+                    "the race live, and print the pages' addresses. Stop it with Ctrl-C.")
+    demo.add_argument("--speed", type=float, default=10.0,
+                      help="how many times faster than real time the race runs (default 10: "
+                           "the first finishers within a minute)")
+    demo.add_argument("--athletes", type=int, default=300, help="how many (default 300)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--dir", type=Path, help="the folder to write the event into "
+                                               "(default: a new temporary folder)")
+    demo.set_defaults(run=_demo)
+
+
+def write_event(folder: Path, athletes: int) -> Path:
+    from gambero.demo_race import athletes as make_athletes
+
+    folder.mkdir(parents=True, exist_ok=True)
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    event = folder / "event.toml"
+    event.write_text(EVENT_TOML.format(date=today.isoformat(), timezone=TIMEZONE),
+                     encoding="utf-8")
+    rows = make_athletes(athletes)
+    with (folder / "participants.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return event
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.runtime import Options
+    from api.server import running
+    from gambero.demo_race import InProcessRace, plan
+
+    if args.speed <= 0 or args.athletes < 10:
+        print("gambero demo: --speed must be above 0 and --athletes at least 10",
+              file=sys.stderr)
+        return EXIT_FAILED
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="gambero-demo-"))
+    if (folder / "gambero.db").exists():
+        print(f"gambero demo: {folder} already holds a database; give a new --dir",
+              file=sys.stderr)
+        return EXIT_FAILED
+    event = write_event(folder, args.athletes)
+    url = f"sqlite+aiosqlite:///{(folder / 'gambero.db').resolve()}"
+    rows = list(csv.DictReader((folder / "participants.csv").open(encoding="utf-8")))
+    race = InProcessRace(plan(rows), args.speed)
+    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    announced: list[str] = []
+
+    @asynccontextmanager
+    async def demo_runtime() -> AsyncIterator[Any]:
+        async with running(url, event, Options(), announce=announced.append) as runtime:
+            runtime.tasks.append(asyncio.create_task(_run_race(race, runtime),
+                                                     name="gambero-demo"))
+            print(f"gambero demo: {len(rows)} athletes, the race runs {args.speed:g}x "
+                  f"real time; event folder {folder}", flush=True)
+            for line in announced:
+                print(line, flush=True)
+            for page in PAGES:
+                print(f"  {base}{page}", flush=True)
+            print(f"  API: {base}/docs   (Ctrl-C stops the demo)", flush=True)
+            yield runtime
+
+    os.environ.pop("DATABASE_URL", None)  # the demo always has its own database
+    app = create_app(demo_runtime)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
+async def _run_race(race: Any, runtime: Any) -> None:
+    try:
+        await race.run(runtime)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # say so: the server goes on, with the race as far as it got
+        print(f"gambero demo: the race stopped: {error!r}", file=sys.stderr, flush=True)
+        raise
+    print(f"gambero demo: the race is over ({race.reads} reads); the server goes on until "
+          "Ctrl-C", flush=True)
