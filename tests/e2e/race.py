@@ -106,6 +106,8 @@ class Server:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    command: tuple[str, ...] = ()
+    """The gambero subcommand and its arguments; empty: `serve EVENT.toml`."""
 
     @property
     def url(self) -> str:
@@ -116,8 +118,9 @@ class Server:
         env.pop("DATABASE_URL", None)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gambero", "serve", str(self.event), "--host", "127.0.0.1",
-                 "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+                [sys.executable, "-m", "gambero", *(self.command or ("serve", str(self.event))),
+                 "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -167,6 +170,19 @@ class Server:
 @contextlib.contextmanager
 def serving(folder: Path, log_dir: Path) -> Iterator[Server]:
     server = Server(make_event(folder), free_port(), log_dir / f"server-{folder.name}.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def demo(folder: Path, log_dir: Path, speed: float, athletes: int) -> Iterator[Server]:
+    """`gambero demo` in `folder`: its own generated race, run `speed` times real time."""
+    server = Server(folder / "event.toml", free_port(), log_dir / "server-demo.log",
+                    command=("demo", "--speed", f"{speed:g}", "--athletes", str(athletes),
+                             "--dir", str(folder)))
     server.start()
     try:
         yield server

@@ -27,3 +27,11 @@ test("a row already finished is no new passing", () => {
   assert.deepEqual(newPassings(fin, { ...fin, place: 1 }), []);
   assert.deepEqual(newPassings(null, fin), [{ kind: "finish", point: null }]);
 });
+
+test("a race run in waves starts its clock with the first wave's gun", async () => {
+  const { firstGun } = await import("../../display/static/js/store.js");
+  assert.equal(firstGun({ gun_ms: null, waves: [{ id: "open", gun_ms: 500 }, { id: "elite", gun_ms: 200 }] }), 200);
+  assert.equal(firstGun({ gun_ms: 100, waves: [{ id: "a", gun_ms: null }] }), 100);
+  assert.equal(firstGun({ gun_ms: null, waves: [] }), null);
+  assert.equal(firstGun(undefined), null);
+});

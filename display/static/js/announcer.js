@@ -1,5 +1,6 @@
 // The announcer's view: who is coming (passed the last split, expected in N s from their
 // own pace) with what is worth saying about them, and each finisher as they cross.
+import { FeedClock, passingInstants } from "./feedclock.js";
 import { comingList, splitPlaces, splitPoints, talkingPoints } from "./coming.js";
 import { ordinal, t } from "./i18n.js";
 import { LiveClient } from "./live.js";
@@ -7,7 +8,7 @@ import {
   api, el, fullName, initPage, loadAllRows, loadRaces, serverClockOffset, showLiveStatus, shownTime,
 } from "./page.js";
 import { recordsFor } from "./records.js";
-import { ResultsStore } from "./store.js";
+import { firstGun, ResultsStore } from "./store.js";
 
 const COMING_SHOWN = 12;
 const FINISHED_SHOWN = 15;
@@ -16,7 +17,7 @@ const store = new ResultsStore();
 const seenAt = new Map(); // bib -> when this page saw them pass their race's last split
 const finishedOrder = []; // bibs, newest first, as this page saw them cross
 let races = [];
-let clockOffset = 0;
+let clock = new FeedClock();
 const params = new URLSearchParams(location.search);
 let raceFilter = params.get("race") || "";
 
@@ -33,12 +34,18 @@ function facts(row, race) {
     [row.club, row.category, shownRaces().length > 1 ? race.name : ""].filter(Boolean).join(" · "));
 }
 
+/** Seconds until the finish, in real seconds (the demo's race runs faster than real time). */
+function etaLabel(seconds) {
+  return el("span", { class: `eta${seconds <= 0 ? " due" : ""}` },
+    seconds > 0 ? t("in_seconds", { n: seconds }) : t("due_now"));
+}
+
 function renderComing() {
-  const now = Date.now() + clockOffset;
+  const now = clock.now();
   const items = [];
   for (const race of shownRaces()) {
     const live = store.races.get(race.id);
-    const withGun = { ...race, gun_ms: live && live.gun_ms !== null ? live.gun_ms : race.gun_ms };
+    const withGun = { ...race, gun_ms: firstGun(live) ?? firstGun(race) };
     const rows = store.rows(race.id);
     const records = recordsFor(race, location.search);
     const splits = splitPoints(race);
@@ -51,8 +58,7 @@ function renderComing() {
   items.sort((a, b) => a.expectedAt - b.expectedAt);
   document.getElementById("coming").replaceChildren(...items.slice(0, COMING_SHOWN).map((item) =>
     el("li", { "data-bib": item.row.bib },
-      el("span", { class: `eta${item.secondsAway <= 0 ? " due" : ""}` },
-        item.secondsAway > 0 ? t("in_seconds", { n: item.secondsAway }) : t("due_now")),
+      etaLabel(Math.round(item.secondsAway / clock.rate)),
       el("div", { class: "who" }, el("span", { class: "bib" }, item.row.bib), fullName(item.row)),
       facts(item.row, item.race), sayList(item.lines))));
   if (!items.length) {
@@ -88,8 +94,9 @@ function seedFinished() {
 }
 
 function onDelta(message) {
-  const now = Date.now() + clockOffset;
   for (const change of store.applyDelta(message)) {
+    passingInstants(change).forEach((instant) => clock.observe(instant));
+    const now = clock.now();
     const race = races.find((item) => item.id === change.row.race);
     const splits = race ? splitPoints(race) : [];
     for (const passing of change.passings) {
@@ -107,7 +114,7 @@ function onDelta(message) {
       races = fresh;
       for (const id of message.reload) {
         const race = races.find((item) => item.id === id);
-        if (race) store.setRace(id, await loadAllRows(id), race.gun_ms);
+        if (race) store.setRace(id, await loadAllRows(id), race.gun_ms, race.waves);
       }
       render();
     });
@@ -130,10 +137,16 @@ async function main() {
     history.replaceState(null, "", `${location.pathname}?${next}`);
     render();
   });
-  clockOffset = await serverClockOffset();
+  clock = new FeedClock(await serverClockOffset());
   const client = new LiveClient({
     location,
-    onSnapshot: (message) => { store.applySnapshot(message); seedFinished(); render(); },
+    onSnapshot: (message) => {
+      store.applySnapshot(message);
+      seedFinished();
+      const latest = finishedOrder.length ? store.find(finishedOrder[0]) : null;
+      if (latest) clock.observe(latest.finish_ms);
+      render();
+    },
     onDelta,
     onStatus: showLiveStatus,
   });

@@ -25,7 +25,8 @@ export function finishRatio(race, point, rows) {
 }
 
 /** [{row, point, expectedMs (from the origin), expectedAt (epoch ms), secondsAway}], soonest
- * first. `seenAt` maps bib -> the instant this page saw them pass the split. Athletes overdue by more than
+ * first. `seenAt` maps bib -> the instant this page saw them pass the split (used when the
+ * row has no start_ms). Athletes overdue by more than
  * `giveUpMs` are left out: they have probably stopped. */
 export function comingList(race, rows, now, seenAt = new Map(), giveUpMs = 180000) {
   const splits = splitPoints(race);
@@ -39,8 +40,9 @@ export function comingList(race, rows, now, seenAt = new Map(), giveUpMs = 18000
     if (!(split > 0)) continue;
     // Splits count from the athlete's own origin (start_ms: wave gun or chip start) when the
     // server gives it, else from the race's gun.
-    const origin = row.start_ms ?? race.gun_ms;
-    const passedAt = seenAt.get(row.bib) ?? (origin !== null && origin !== undefined ? origin + split : null);
+    const origin = row.start_ms ?? null;
+    const passedAt = origin !== null ? origin + split
+      : seenAt.get(row.bib) ?? (race.gun_ms !== null && race.gun_ms !== undefined ? race.gun_ms + split : null);
     if (passedAt === null || passedAt === undefined) continue;
     const expectedMs = Math.round(split * ratio);
     const expectedAt = passedAt + (expectedMs - split);

@@ -10,7 +10,8 @@ const DRIFT_ALARM_MS = 1000;
 /** Why a reader needs attention, or null: the server's alarm first, then our own checks. */
 export function readerAlarm(reader, now) {
   if (reader.alarm) return reader.alarm;
-  if (!reader.connected) return t("alarm_disconnected");
+  // A hand-timing "reader" is people with a keyboard: not being connected is normal.
+  if (!reader.connected && reader.format !== "manual") return t("alarm_disconnected");
   if (reader.drift_ms !== null && reader.drift_ms !== undefined && Math.abs(reader.drift_ms) > DRIFT_ALARM_MS) {
     return t("alarm_drift", { seconds: (reader.drift_ms / 1000).toFixed(1) });
   }

@@ -1,13 +1,14 @@
 // The finish-line scoreboard: race clock from the gun, the last finishers as they cross,
 // category leaders, record flags; cycles through races (and pages of categories) by itself.
 // ?race=ID pins one race, ?cycle=SECONDS sets the race rotation (default 20).
+import { FeedClock, passingInstants } from "./feedclock.js";
 import { t, ordinal } from "./i18n.js";
 import { LiveClient } from "./live.js";
 import {
   api, el, fullName, initPage, loadAllRows, loadRaces, serverClockOffset, showLiveStatus, shownTime,
 } from "./page.js";
 import { recordBeaten, recordsFor } from "./records.js";
-import { ResultsStore } from "./store.js";
+import { firstGun, ResultsStore } from "./store.js";
 import { formatClock } from "./timefmt.js";
 
 const LAST_FINISHERS = 10;
@@ -23,7 +24,7 @@ const store = new ResultsStore();
 let races = [];
 let current = 0;
 let categoryPage = 0;
-let clockOffset = 0;
+let clock = new FeedClock();
 let holdUntil = 0;
 const freshUntil = new Map(); // bib -> instant its highlight ends
 
@@ -50,8 +51,7 @@ function rotate() {
 }
 
 function gunOf(item) {
-  const live = store.races.get(item.id);
-  return live && live.gun_ms !== null ? live.gun_ms : item.gun_ms;
+  return firstGun(store.races.get(item.id)) ?? firstGun(item);
 }
 
 function tickClock() {
@@ -59,7 +59,7 @@ function tickClock() {
   const node = document.getElementById("clock");
   if (!item) return;
   const gun = gunOf(item);
-  node.textContent = gun === null ? t("waiting_for_gun") : formatClock(Date.now() + clockOffset - gun);
+  node.textContent = gun === null ? t("waiting_for_gun") : formatClock(clock.now() - gun);
   node.classList.toggle("waiting", gun === null);
 }
 
@@ -111,11 +111,21 @@ function render() {
   tickClock();
 }
 
+function latestFinish() {
+  let latest = null;
+  for (const race of store.races.values()) {
+    for (const row of race.rows.values()) {
+      if (row.finish_ms && (latest === null || row.finish_ms > latest)) latest = row.finish_ms;
+    }
+  }
+  return latest;
+}
+
 async function reloadRaces(ids) {
   await refreshRaces();
   for (const id of ids) {
     const item = races.find((other) => other.id === id);
-    if (item) store.setRace(id, await loadAllRows(id), item.gun_ms);
+    if (item) store.setRace(id, await loadAllRows(id), item.gun_ms, item.waves);
   }
   render();
 }
@@ -125,6 +135,7 @@ function onDelta(message) {
   const now = Date.now();
   let finishedIn = null;
   for (const change of changes) {
+    passingInstants(change).forEach((instant) => clock.observe(instant));
     if (change.passings.some((passing) => passing.kind === "finish")) {
       freshUntil.set(change.row.bib, now + 8000);
       finishedIn = change.row.race;
@@ -145,12 +156,16 @@ async function main() {
   initPage("scoreboard");
   const [event] = await Promise.all([api("/api/event"), refreshRaces()]);
   document.getElementById("event-name").textContent = event.name;
-  clockOffset = await serverClockOffset();
+  clock = new FeedClock(await serverClockOffset());
   render();
   const client = new LiveClient({
     location,
     races: pinned ? [pinned] : [],
-    onSnapshot: (message) => { store.applySnapshot(message); render(); },
+    onSnapshot: (message) => {
+      store.applySnapshot(message);
+      clock.observe(latestFinish());
+      render();
+    },
     onDelta,
     onStatus: showLiveStatus,
   });

@@ -9,7 +9,7 @@ export class ResultsStore {
   race(raceId) {
     let race = this.races.get(raceId);
     if (!race) {
-      race = { gun_ms: null, rows: new Map() };
+      race = { gun_ms: null, waves: [], rows: new Map() };
       this.races.set(raceId, race);
     }
     return race;
@@ -18,13 +18,14 @@ export class ResultsStore {
   applySnapshot(message) {
     this.races.clear();
     for (const [raceId, race] of Object.entries(message.races || {})) {
-      this.setRace(raceId, race.rows || [], race.gun_ms ?? null);
+      this.setRace(raceId, race.rows || [], race.gun_ms ?? null, race.waves || []);
     }
   }
 
-  setRace(raceId, rows, gunMs) {
+  setRace(raceId, rows, gunMs, waves = []) {
     const race = this.race(raceId);
     race.gun_ms = gunMs;
+    race.waves = waves;
     race.rows = new Map();
     for (const row of rows) {
       this._forget(row.bib, raceId);
@@ -100,4 +101,13 @@ export function newPassings(before, row) {
     passings.push({ kind: "finish", point: null });
   }
   return passings;
+}
+
+/** When a race's clock starts: its own gun, else its first wave's (races run in waves may
+ * have no gun of their own); null before any. */
+export function firstGun(race) {
+  if (!race) return null;
+  const guns = [race.gun_ms, ...(race.waves || []).map((wave) => wave.gun_ms)]
+    .filter((gun) => gun !== null && gun !== undefined);
+  return guns.length ? Math.min(...guns) : null;
 }
