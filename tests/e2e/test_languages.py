@@ -107,6 +107,8 @@ def test_results_filters_and_csv_link(race_under_way: Server, browser: Browser,
         page.goto(f"{race_under_way.url}/?race=mile")
         rows = page.locator("table.results tbody tr")
         expect(rows).to_have_count(8)
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        assert page.evaluate("window.gamberoLive.snapshots") == 0, "a phone gets deltas only"
         page.get_by_label("Gender").select_option("F")
         expect(rows).to_have_count(4)
         expect(page).to_have_url(f"{race_under_way.url}/?race=mile&gender=F")

@@ -84,6 +84,7 @@ def test_phone_finds_an_athlete_by_name_and_follows_them(server: Server, phone: 
     server.read("finish-main", "3", gun + 200_000)
     expect(phone.locator("#followed li[data-bib='3'] .where")).to_have_text("Finished in 3:20, 1st")
     phone.screenshot(path=artifacts / "phone-followed.png", full_page=True)
+    assert phone.evaluate("window.gamberoLive.snapshots") == 0, "a phone gets deltas only"
 
     phone.reload()  # followed athletes are kept in the browser
     expect(phone.locator("#followed li[data-bib='3']")).to_contain_text("Finished in 3:20")

@@ -96,3 +96,15 @@ test("bad frames are ignored, health goes to its handler", () => {
   sockets[0].receive({ type: "health", seq: 2, readers: [] });
   assert.equal(health.length, 1);
 });
+
+test("a page that has the state as of a seq starts from it, without a snapshot", () => {
+  const sockets = [];
+  const deltas = [];
+  const client = new LiveClient({ location: where, WebSocketImpl: fakeSocketClass(sockets),
+    timers: new FakeTimers(), since: 41, races: ["mile"], onDelta: (m) => deltas.push(m.seq) });
+  client.start();
+  assert.equal(sockets[0].url, "ws://127.0.0.1:8000/ws/live?race=mile&since=41");
+  sockets[0].receive({ type: "delta", seq: 45, first_seq: 42, rows: [], reload: [] });
+  assert.deepEqual(deltas, [45]);
+  assert.equal(client.snapshots, 0);
+});

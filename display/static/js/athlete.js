@@ -51,7 +51,7 @@ function athleteView(row, race) {
   ];
 }
 
-export async function renderAthlete(view, bib, races) {
+export async function renderAthlete(view, bib, races, since = null) {
   let row;
   try {
     row = await api(`/api/athletes/${encodeURIComponent(bib)}`);
@@ -70,5 +70,5 @@ export async function renderAthlete(view, bib, races) {
       view.querySelector(".where").classList.add("fresh");
       announce(`${fullName(row)}: ${whereNow(row)}`);
     },
-  });
+  }, since);
 }

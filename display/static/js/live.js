@@ -21,11 +21,14 @@ export class LiveClient {
   constructor({
     location, races = [], token = null, onSnapshot = () => {}, onDelta = () => {},
     onHealth = () => {}, onStatus = () => {}, WebSocketImpl = globalThis.WebSocket,
-    timers = globalThis, random = Math.random, detectGaps = true,
+    timers = globalThis, random = Math.random, detectGaps = true, since = null,
   }) {
     Object.assign(this, { location, races, token, onSnapshot, onDelta, onHealth, onStatus,
       WebSocketImpl, timers, random, detectGaps });
-    this.seq = null;
+    // A page that already has the state as of `since` (from a REST answer's seq) connects
+    // with it: the server then sends what changed since, not a whole snapshot.
+    this.seq = since;
+    this.snapshots = 0;
     this.attempt = 0;
     this.socket = null;
     this.stopped = true;
@@ -103,6 +106,7 @@ export class LiveClient {
     this._setStatus("live");
     if (message.type === "snapshot") {
       this.seq = message.seq;
+      this.snapshots += 1;
       this.onSnapshot(message);
     } else if (message.type === "delta") {
       if (this.seq !== null && message.seq <= this.seq) return; // already applied

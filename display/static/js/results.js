@@ -32,6 +32,7 @@ export async function renderResults(view, race, event, params) {
   const filters = { gender: params.get("gender") || "", category: params.get("category") || "",
     q: params.get("q") || "" };
   let loaded = PAGE;
+  let seq = null; // what the first answer is as of: the live feed starts there
   const tbody = el("tbody");
   const summary = el("p", { class: "muted", "aria-live": "polite" });
   const more = el("button", { type: "button", class: "more no-print" }, t("show_more"));
@@ -56,6 +57,7 @@ export async function renderResults(view, race, event, params) {
     do {
       const page = await api(query(rows.length, Math.min(1000, want - rows.length)));
       total = page.total;
+      if (seq === null) seq = page.seq;
       rows.push(...page.rows);
       if (!page.rows.length) break;
     } while (rows.length < Math.min(want, total));
@@ -110,6 +112,6 @@ export async function renderResults(view, race, event, params) {
       },
       onSnapshot: () => refresh(),
       onStatus: showLiveStatus,
-    });
+    }, seq);
   }
 }

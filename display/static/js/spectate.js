@@ -28,8 +28,10 @@ export function announce(text) {
   document.getElementById("announce").textContent = text;
 }
 
-export function live(races, handlers) {
-  const client = new LiveClient({ location, races, onStatus: showLiveStatus, ...handlers });
+/** Follow the races' changes from `since` (the seq of what the page already shows), so the
+ * server sends deltas rather than a whole snapshot: cheap on a phone. */
+export function live(races, handlers, since = null) {
+  const client = new LiveClient({ location, races, since, onStatus: showLiveStatus, ...handlers });
   client.start();
   addEventListener("online", () => client.reconnectNow());
   document.addEventListener("visibilitychange", () => {

@@ -10,7 +10,7 @@ import { announce, followButton, link, live, whereNow } from "./spectate.js";
 
 const view = document.getElementById("view");
 
-async function renderHome(races) {
+async function renderHome(races, since) {
   const searchForm = el("form", { class: "search", role: "search" },
     el("label", { for: "find" }, t("find_athlete")),
     el("div", { class: "row" },
@@ -43,15 +43,18 @@ async function renderHome(races) {
         followButton(row.bib, () => renderFollowed(followedBox)))))
       : el("p", {}, t("nobody_found", { q })));
   });
-  await renderFollowed(followedBox);
+  await renderFollowed(followedBox, since);
 }
 
-async function renderFollowed(box) {
+async function renderFollowed(box, since = null) {
   const bibs = followed();
   if (!bibs.length) {
     box.replaceChildren(el("p", { class: "muted" }, t("follow_hint")));
     return;
   }
+  // The feed's position before fetching the athletes: what they show is at least that recent.
+  const position = window.gamberoLive ? window.gamberoLive.seq
+    : since ?? (await api("/api/health").catch(() => ({ seq: null }))).seq;
   const athletes = (await Promise.all(bibs.map((bib) =>
     api(`/api/athletes/${encodeURIComponent(bib)}`).catch(() => null)))).filter(Boolean);
   const items = new Map();
@@ -77,7 +80,7 @@ async function renderFollowed(box) {
         announce(`${fullName(row)}: ${whereNow(row)}`);
       }
     },
-  });
+  }, position);
 }
 
 async function main() {
@@ -87,13 +90,13 @@ async function main() {
   document.getElementById("event-name").textContent = event.name;
   document.getElementById("event-name").href = link({});
   if (params.get("bib")) {
-    await renderAthlete(view, params.get("bib"), races);
+    await renderAthlete(view, params.get("bib"), races, event.seq);
   } else if (params.get("race")) {
     const race = races.find((item) => item.id === params.get("race"));
     if (!race) view.replaceChildren(el("p", { class: "error" }, t("unknown_race")));
     else await renderResults(view, race, event, params);
   } else {
-    await renderHome(races);
+    await renderHome(races, event.seq);
   }
 }
 
