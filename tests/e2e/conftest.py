@@ -26,8 +26,10 @@ except ImportError:  # pragma: no cover - depends on the machine
     HAVE_PLAYWRIGHT = False
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One chromium per test module: playwright's sync API keeps an event loop running in this
+    thread while it is open, which the asyncio tests of other modules cannot share."""
     if not HAVE_PLAYWRIGHT:
         pytest.skip("the playwright package is not installed (pip install -e '.[dev]')")
     if not CHROMIUM.is_file():
