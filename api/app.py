@@ -10,10 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import ws
 from api.auth import Tokens
+from api.limits import BodyLimit, RateLimit
 from api.readers import ReaderError
 from api.routers import public, readers, records, timekeeper, tokens
 from api.runtime import Runtime
@@ -33,7 +33,9 @@ TAGS = [
 RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
 
 
-def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY) -> FastAPI:
+def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY,
+               max_body: int = 8 << 20, public_rate: float = 50.0,
+               public_burst: int = 200) -> FastAPI:
     """The app; `open_runtime` starts the core (or the web-only copy) when the server starts
     and stops it when the server stops."""
 
@@ -52,7 +54,8 @@ def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY) -> Fast
         app.include_router(router)
     _error_handlers(app)
     _pages(app, display)
-    app.add_middleware(BodyLimit, limit=8 << 20)
+    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(RateLimit, rate=public_rate, burst=public_burst)
     return app
 
 
@@ -90,47 +93,3 @@ def _page(path: Path) -> Callable[[], FileResponse]:
     def serve() -> FileResponse:
         return FileResponse(path, media_type="text/html; charset=utf-8")
     return serve
-
-
-class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, whether announced or streamed."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._too_large(send)
-                return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._too_large(send)
-
-    async def _too_large(self, send: Send) -> None:
-        response = JSONResponse({"detail": f"request body over {self.limit} bytes"}, 413)
-        await response({"type": "http"}, _nothing, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _nothing() -> Message:
-    return {"type": "http.disconnect"}

@@ -20,8 +20,10 @@ def get_runtime(connection: HTTPConnection) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_view(runtime: RuntimeDep) -> ResultsView:
-    return runtime.view
+async def get_view(runtime: RuntimeDep) -> ResultsView:
+    """The results, current to the core's last commit: an answer given after a read was
+    acknowledged includes it."""
+    return await runtime.current_view()
 
 
 ViewDep = Annotated[ResultsView, Depends(get_view)]

@@ -12,6 +12,7 @@ missed (resynced), and dropped if that keeps happening. A client that reconnects
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import deque
@@ -67,7 +68,12 @@ def apply_frame(state: LiveState, frame: Frame) -> None:
 
 
 class FrameSource:
-    """Turns the core's deltas into frames, at most one per `interval` seconds."""
+    """Turns the core's deltas into frames, at most one per `interval` seconds.
+
+    A consumer task gathers the deltas as they are published (cheap: the bibs and races they
+    name). The rows are worked out when a frame is due, or earlier when a request needs the
+    state to be current (`sync`): then the frame computed waits for its tick, merged with
+    whatever follows, so clients still get at most one frame per interval."""
 
     def __init__(self, core: TimingCore, state: LiveState, sink: Callable[[Frame], None],
                  interval: float = 0.25) -> None:
@@ -77,6 +83,10 @@ class FrameSource:
         self.interval = interval
         self.maker = RowMaker(core.standings)
         self.frames = 0
+        self._subscription = core.bus.subscribe(queue_size=10_000)
+        self._pending = _Pending()
+        self._unsent: Frame | None = None
+        self._dirty = asyncio.Event()
 
     def load(self) -> None:
         """Fill the state from the standings as they are (before the first frame)."""
@@ -90,34 +100,56 @@ class FrameSource:
         self.state.advance(self.core.seq)
 
     async def run(self) -> None:
-        subscription = self.core.bus.subscribe(queue_size=10_000)
+        consumer = asyncio.create_task(self._consume(), name="gambero-frames-consume")
         loop = asyncio.get_running_loop()
-        last_frame = 0.0
+        last_frame = float("-inf")
         try:
             while True:
-                pending = _Pending(self.state.seq + 1)
-                pending.absorb(await subscription.get())
+                await self._dirty.wait()
                 wait = last_frame + self.interval - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                while subscription.pending():
-                    pending.absorb(await subscription.get())
-                frame = self.frame(pending)
-                last_frame = loop.time()
+                self._dirty.clear()
+                await self.sync()
+                frame, self._unsent = self._unsent, None
                 if frame is not None:
+                    last_frame = loop.time()
                     self.frames += 1
                     self.sink(frame)
         finally:
-            subscription.close()
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer
+            self._subscription.close()
+
+    async def _consume(self) -> None:
+        while True:
+            message = await self._subscription.get()
+            # Only now look up the pending set: `sync` may have replaced it meanwhile.
+            self._pending.absorb(message)
+            self._dirty.set()
+
+    async def sync(self) -> None:
+        """Bring the state up to the core's last commit. Does not suspend: the deltas waiting
+        are taken without waiting, and the standings are exactly as of the last of them."""
+        subscription = self._subscription
+        while subscription.pending():
+            self._pending.absorb(await subscription.get())
+        if self.core.seq <= self.state.seq and not self._pending.everything:
+            return
+        pending, self._pending = self._pending, _Pending()
+        frame = self.frame(pending)
+        if frame is not None:
+            self._unsent = frame if self._unsent is None else merge(self._unsent, frame)
+            self._dirty.set()
 
     def frame(self, pending: _Pending) -> Frame | None:
-        """The frame for what `pending` gathered; updates the state. Runs without awaiting, so
-        the standings are exactly as of the last delta gathered."""
+        """The frame for what `pending` gathered; updates the state."""
         state, maker = self.state, self.maker
         seq = self.core.seq
         if seq <= state.seq:
             return None
-        frame = Frame(seq, pending.first_seq, [])
+        frame = Frame(seq, state.seq + 1, [])
         standings = self.core.standings
         for race_id in sorted(pending.races):
             current = standings.race(race_id)
@@ -161,9 +193,17 @@ class FrameSource:
         return frame
 
 
+def merge(earlier: Frame, later: Frame) -> Frame:
+    """One frame saying what two consecutive frames say."""
+    rows = {row["bib"]: row for row in earlier.rows if row["race"] not in later.reload}
+    rows.update((row["bib"], row) for row in later.rows)
+    reload = [*earlier.reload, *(race for race in later.reload if race not in earlier.reload)]
+    return Frame(later.seq, earlier.first_seq, list(rows.values()), reload,
+                 {**earlier.guns, **later.guns}, {**earlier.race_rows, **later.race_rows})
+
+
 class _Pending:
-    def __init__(self, first_seq: int) -> None:
-        self.first_seq = first_seq
+    def __init__(self) -> None:
         self.bibs: set[str] = set()
         self.races: set[str] = set()
         self.everything = False
@@ -285,6 +325,7 @@ class Broadcaster:
     def resync_all(self) -> None:
         """Every client gets a fresh snapshot (after a gap in the frames received)."""
         self.history.clear()
+        self._snapshots.clear()
         for client in list(self.clients):
             client.clear()
             client.outbox.put_nowait(self.snapshot(client.races))

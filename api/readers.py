@@ -133,7 +133,7 @@ class IngestReaders:
             alarm = "stopped"
         elif transport_of(config) != "ingest":
             alarm = (f"{transport_of(config)} transport not run by this server: post its "
-                     "reads to /api/readers/{id}/reads")
+                     f"reads to /api/readers/{config.id}/reads")
         return ReaderHealth(
             id=config.id, point=config.point, format=config.format,
             transport=transport_of(config), connected=connected, since_ms=counts.since_ms,

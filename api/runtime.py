@@ -12,7 +12,7 @@ from typing import Any
 
 from api.live import Broadcaster, Frame, FrameSource
 from api.readers import IngestReaders, ReaderManager
-from api.view import CoreView, LiveState, ResultsView
+from api.view import LiveState, ResultsView
 from timing.core import TimingCore
 from timing.model import Event
 from timing.store import Store
@@ -32,8 +32,6 @@ class Options:
     redis_url: str | None = None
     redis_prefix: str = "gambero"
     web_only: bool = False
-    max_body: int = 8 << 20
-    """Largest request body accepted (bytes)."""
 
 
 @dataclass
@@ -53,6 +51,9 @@ class Runtime:
     health_hooks: list[Callable[[dict[str, object]], None]] = field(default_factory=list)
     follower: Any = None
     """Web-only: the `api.fanout.Follower` keeping the rows current."""
+    frame_source: FrameSource | None = None
+    """With a core: what turns its deltas into frames (and keeps `state` current)."""
+    """Web-only: the `api.fanout.Follower` keeping the rows current."""
 
     @classmethod
     async def start(cls, store: Store, event_id: int, options: Options | None = None) -> Runtime:
@@ -69,8 +70,8 @@ class Runtime:
         broadcaster = Broadcaster(state, outbox=options.outbox, history=options.history)
         readers = IngestReaders(core)
         await readers.load_counts(store, event_id)
-        runtime = cls(store, event_id, core.event, state, broadcaster,
-                      CoreView(core.standings, lambda: core.seq), readers, options, core)
+        runtime = cls(store, event_id, core.event, state, broadcaster, state, readers, options,
+                      core)
         runtime.frame_sinks.append(broadcaster.publish)
         if options.redis_url:
             from api.fanout import start_publisher
@@ -78,10 +79,18 @@ class Runtime:
             await start_publisher(runtime)
         source = FrameSource(core, state, runtime.publish_frame, options.frame_interval)
         source.load()
+        runtime.frame_source = source
         runtime.tasks.append(asyncio.create_task(source.run(), name="gambero-frames"))
         runtime.tasks.append(asyncio.create_task(runtime._health_forever(),
                                                  name="gambero-health"))
         return runtime
+
+    async def current_view(self) -> ResultsView:
+        """The results as of the core's last commit (in a web-only process: as of the last
+        frame received)."""
+        if self.frame_source is not None:
+            await self.frame_source.sync()
+        return self.view
 
     def publish_frame(self, frame: Frame) -> None:
         for sink in self.frame_sinks:

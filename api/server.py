@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +18,29 @@ from timing.participants import CsvHeaderError
 from timing.store import Store
 
 ADMIN_ENV = "GAMBERO_ADMIN_TOKEN"
+
+
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Hides `token=…` in logged URLs (the websocket takes its token in the query string, and
+    uvicorn logs each websocket's path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_URL.sub(r"\1***", arg) if isinstance(arg, str)
+                                else arg for arg in record.args)
+        return True
+
+
+def redact_tokens_in_logs() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(item, RedactTokens) for item in logger.filters):
+            logger.addFilter(RedactTokens())
 
 
 class ServeError(Exception):
@@ -54,6 +79,7 @@ async def running(url: str, event_file: Path | None, options: Options, *,
                   announce: Callable[[str], None] | None = None) -> AsyncIterator[Runtime]:
     """The runtime of a server process, from start to stop."""
     say = announce or (lambda text: print(text, file=sys.stderr, flush=True))
+    redact_tokens_in_logs()  # here: uvicorn has set its logging up by now
     store = await Store.open(url, migrate=not options.web_only)
     try:
         event_id = await find_event(store, event_file, event_name,

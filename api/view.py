@@ -1,22 +1,21 @@
-"""Where the API's answers come from: the live standings, or rows received from the core.
+"""Where the API's answers come from: `LiveState`, rows by bib at a journal sequence number.
 
-`CoreView` reads the core's standings directly (the process that runs the core: an answer
-given after an ingest acknowledgement already includes those reads). `LiveState` is what the
-live feed last sent: rows by bib at a sequence number. A web-only process (`gambero serve
---web-only`) has only that, kept up to date from the frames the core publishes through Redis;
-the websocket's snapshots come from it in every process, so that a snapshot and the deltas
-after it agree.
+In the process that runs the core, the live feed (`api.live.FrameSource`) keeps it current,
+working out only the rows that changed; a request first brings it up to the last commit, so an
+answer given after an ingest acknowledgement includes those reads. A web-only process
+(`gambero serve --web-only`) keeps it from the frames the core publishes through Redis. The
+websocket's snapshots come from it too, so a snapshot and the deltas after it agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from api.rows import Row, results_csv_from_rows, row_json, sort_key, split_columns
 from timing.model import Event, Race, Wave
-from timing.results import header, results_csv
+from timing.results import header
 from timing.standings import Standings
 
 
@@ -55,40 +54,6 @@ class RowMaker:
         return [row_json(result, standings.race(race_id), self.columns, self.split_points,
                          standings.timeline(result.bib))
                 for result in standings.results(race_id)]
-
-
-class CoreView:
-    """Answers from the running core's standings, cached per race until the next commit."""
-
-    def __init__(self, standings: Standings, seq: Any) -> None:
-        self.event = standings.event
-        self._standings = standings
-        self._seq = seq
-        self._maker = RowMaker(standings)
-        self._cache: dict[str, tuple[int, list[Row]]] = {}
-
-    @property
-    def seq(self) -> int:
-        return int(self._seq())
-
-    def race(self, race_id: str) -> Race:
-        return self._standings.race(race_id)
-
-    def rows(self, race_id: str) -> list[Row]:
-        self._standings.race(race_id)
-        seq = self.seq
-        cached = self._cache.get(race_id)
-        if cached is None or cached[0] != seq:
-            cached = self._cache[race_id] = (seq, self._maker.race_rows(race_id))
-        return cached[1]
-
-    def row(self, bib: str) -> Row | None:
-        if not self._standings.has_athlete(bib):
-            return None
-        return self._maker.row(bib)
-
-    def results_csv(self, race_id: str) -> str:
-        return results_csv(self.event, self._standings.results(race_id))
 
 
 class LiveState:

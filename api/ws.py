@@ -63,3 +63,5 @@ async def _send(websocket: WebSocket, client: Client) -> None:
             await websocket.close(TRY_AGAIN_LATER, "too slow: reconnect with since=")
             return
         await websocket.send_text(text)
+        if client.outbox.empty():
+            client.resyncs = 0  # caught up: only falling behind again and again gets it dropped

@@ -130,6 +130,7 @@ def _demo(args: argparse.Namespace) -> int:
     from api.runtime import Options
     from api.server import running
     from gambero.demo_race import InProcessRace, plan
+    from gambero.serve import WEBSOCKETS
 
     if args.speed <= 0 or args.athletes < 10:
         print("gambero demo: --speed must be above 0 and --athletes at least 10",
@@ -163,7 +164,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     os.environ.pop("DATABASE_URL", None)  # the demo always has its own database
     app = create_app(demo_runtime)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws=WEBSOCKETS)
     return EXIT_OK
 
 

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from api.runtime import Runtime
 from timing.entries import gun
 from timing.reads import Read
+
+if TYPE_CHECKING:
+    from api.runtime import Runtime
 
 GENERATOR = Path(__file__).resolve().parents[1] / "examples" / "backwards-mile" / "generate.py"
 KIDS_START_S = 600.0
@@ -47,7 +49,10 @@ def generator() -> ModuleType:
 
 def athletes(count: int) -> list[dict[str, str]]:
     """`count` participants rows from the generator (its 300, again with new bibs and chips
-    for more: 300 per batch)."""
+    for more: 300 per batch, up to 96 batches; chips of later batches start a0, a1, …, which
+    the generator's own (05…) never do)."""
+    if count > 96 * 300:
+        raise ValueError("the demo makes at most 28,800 athletes")
     make = generator()
     rows: list[dict[str, str]] = []
     batch = 0
@@ -55,7 +60,8 @@ def athletes(count: int) -> list[dict[str, str]]:
         for row in make.people(random.Random(make.SEED + batch)):
             if batch:
                 row = {**row, "bib": str(int(row["bib"]) + 1000 * batch),
-                       "chips": " ".join(f"{batch:02x}{chip[2:]}" for chip in row["chips"].split())}
+                       "chips": " ".join(f"{0x9f + batch:02x}{chip[2:]}"
+                                         for chip in row["chips"].split())}
             rows.append(row)
         batch += 1
     mile = [row for row in rows if row["race"] == "mile"]

@@ -39,3 +39,13 @@ def test_parsers_are_sans_io_and_know_only_the_read_records() -> None:
     assert sorted(name for name in loaded if name.split(".")[0] in FORBIDDEN) == []
     ours = {name for name in loaded if name.split(".")[0] in ("timing", "api", "display")}
     assert ours == {"timing", "timing.reads"}
+
+
+def test_only_the_server_commands_load_the_server() -> None:
+    """The core and the readers never import `api`; the `gambero` command loads it only for
+    `serve` and `demo` (so `gambero parse` and `score` start fast)."""
+    loaded = imported_by([*PURE_MODULES, *PARSER_MODULES, "timing.core", "timing.store",
+                          "gambero.cli", "gambero.demo_race"])
+    assert "gambero.cli" in loaded
+    assert sorted(name for name in loaded if name.split(".")[0] in ("api", "fastapi",
+                                                                     "uvicorn")) == []

@@ -17,8 +17,8 @@ router = APIRouter(prefix="/api", tags=["public"],
 
 
 @router.get("/health", response_model=Health, summary="Liveness and the journal position")
-async def health(runtime: RuntimeDep) -> dict[str, Any]:
-    return {"status": "ok", "seq": runtime.view.seq, "event": runtime.event.name,
+async def health(runtime: RuntimeDep, view: ViewDep) -> dict[str, Any]:
+    return {"status": "ok", "seq": view.seq, "event": runtime.event.name,
             "web_only": runtime.core is None}
 
 

@@ -45,11 +45,11 @@ def options() -> Options:
 
 
 @pytest.fixture
-async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+async def served(database_url: str, monkeypatch: pytest.MonkeyPatch,
                  options: Options) -> AsyncIterator[Served]:
+    """On each database (SQLite, and PostgreSQL when GAMBERO_TEST_POSTGRES_URL is set)."""
     monkeypatch.setenv(ADMIN_ENV, ADMIN)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'gambero.db'}"
-    app = create_app(lambda: running(url, EXAMPLE, options))
+    app = create_app(lambda: running(database_url, EXAMPLE, options))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gambero") as client:

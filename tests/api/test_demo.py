@@ -36,3 +36,17 @@ def test_demo_reaches_finishers_through_the_api(tmp_path: Path) -> None:
         assert races[0]["entrants"] + races[1]["entrants"] == 80
     finally:
         stop(demo)
+
+
+def test_demo_athletes_beyond_the_generators_300_have_their_own_bibs_and_chips() -> None:
+    from gambero.demo_race import athletes, plan
+
+    rows = athletes(2000)
+    chips = [chip.lower() for row in rows for chip in row["chips"].split()]
+    assert len(rows) == 2000 and len({row["bib"] for row in rows}) == 2000
+    assert len(chips) == len(set(chips)) > 2000
+    assert sum(1 for row in rows if row["race"] == "kids") == 200
+    steps = plan(rows)
+    assert [step.gun for step in steps[:1]] == [("mile", "elite")]
+    assert {step.reader for step in steps if step.gun is None} == {
+        "start-mat", "half-box", "finish-main"}

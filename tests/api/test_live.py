@@ -178,3 +178,18 @@ async def test_a_client_that_does_not_read_never_slows_the_others(
                 assert len(broadcaster.clients) >= 1
         finally:
             stalled.close()
+
+
+async def test_ping_is_answered_and_a_bad_token_refused(base: str) -> None:
+    async with connect(ws_url(base)) as ws:
+        assert (await receive(ws))["type"] == "snapshot"
+        await ws.send('{"type":"ping"}')
+        await ws.send("not json")  # ignored
+        assert (await receive_type(ws, "pong")) == {"type": "pong"}
+    async with connect(ws_url(base, "token=gmb_wrong")) as ws:
+        with pytest.raises(Exception, match="invalid or revoked token"):
+            await receive(ws)
+    async with connect(ws_url(base, f"token={ADMIN}")) as ws:  # admin: health messages too
+        assert (await receive(ws))["type"] == "snapshot"
+        health = await receive_type(ws, "health")
+        assert health["seq"] == 0 and len(health["readers"]) == 5
