@@ -104,7 +104,8 @@ export async function renderResults(view, race, event, params) {
   more.addEventListener("click", () => { loaded += PAGE; load(); });
   await load();
   if (!printing) {
-    const refresh = throttle(load, 2000);
+    // A failed refresh (network away, 429 when too many ask at once) waits for the next change.
+    const refresh = throttle(() => load().catch(() => {}), 2000);
     live([race.id], {
       onDelta: (message) => {
         if ((message.rows || []).some((row) => row.race === race.id)
