@@ -162,8 +162,11 @@ class Server:
         self.post(f"/api/races/{race}/gun", {"time_ms": time_ms, "wave": None})
 
     def read(self, reader: str, bib: str, time_ms: int) -> dict[str, Any]:
+        return self.read_chip(reader, chip(bib), time_ms)
+
+    def read_chip(self, reader: str, code: str, time_ms: int) -> dict[str, Any]:
         answer: dict[str, Any] = self.post(
-            f"/api/readers/{reader}/reads", {"reads": [{"chip": chip(bib), "time_ms": time_ms}]})
+            f"/api/readers/{reader}/reads", {"reads": [{"chip": code, "time_ms": time_ms}]})
         return answer
 
 

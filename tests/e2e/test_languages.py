@@ -34,6 +34,15 @@ PAGES = {
 }
 
 
+# Visible form controls and buttons with no label, aria-label or text (keyboard and
+# screen-reader users could not tell what they are).
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll("input, select, button, a[href]")]
+  .filter((node) => node.offsetParent !== null && node.type !== "hidden")
+  .filter((node) => !(node.labels && node.labels.length) && !node.getAttribute("aria-label")
+    && !node.textContent.trim())
+  .map((node) => node.outerHTML.slice(0, 80))"""
+
+
 @pytest.fixture(scope="module")
 def race_under_way(browser: Browser, tmp_path_factory: pytest.TempPathFactory,
                    artifacts: Path) -> Iterator[Server]:
@@ -73,6 +82,8 @@ def test_page_in_each_language(race_under_way: Server, browser: Browser, artifac
         expect(current).to_have_text(lang.upper())
         if name not in ("print", "home"):  # home connects only to follow someone
             expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        unnamed = page.evaluate(UNNAMED_CONTROLS)
+        assert unnamed == [], f"controls without an accessible name: {unnamed}"
         page.screenshot(path=artifacts / f"{name}-{lang}-{shape}.png", full_page=shape == "phone")
         width = page.evaluate("document.documentElement.scrollWidth")
         viewport = page.viewport_size

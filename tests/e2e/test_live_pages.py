@@ -194,3 +194,63 @@ def test_websocket_client_reconnects_after_a_restart_and_catches_up(
     assert desktop.evaluate("window.sameDocument") is True, "the page was not reloaded"
     assert desktop.evaluate("window.gamberoLive.seq") >= server.get("/api/health")["seq"] - 0
     desktop.screenshot(path=artifacts / "scoreboard-after-restart.png")
+
+
+def console_login(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/console")
+    page.get_by_label("Token").fill(ADMIN_TOKEN)
+    page.keyboard.press("Enter")
+    expect(page.locator("#desk")).to_be_visible()
+
+
+def test_console_assigns_an_unknown_chip(server: Server, desktop: Page, artifacts: Path) -> None:
+    gun = now_ms() - 300_000
+    server.fire_gun("mile", gun)
+    server.read_chip("finish-main", "FFFF0001", gun + 250_000)
+    console_login(desktop, server)
+    chips = desktop.locator("#chip-list tbody tr")
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text("FFFF0001")
+    desktop.screenshot(path=artifacts / "console-unknown-chip.png", full_page=True)
+    desktop.get_by_label("Bib for chip FFFF0001").fill("8")
+    desktop.keyboard.press("Enter")
+    expect(desktop.locator("#chip-list")).to_contain_text("No unknown chips.")
+    athlete = server.get("/api/athletes/8")
+    assert (athlete["status"], athlete["gun_time"]) == ("FIN", "4:10")
+
+
+def test_scoreboard_cycles_through_the_races(server: Server, desktop: Page) -> None:
+    server.fire_gun("mile", now_ms() - 60_000)
+    desktop.goto(f"{server.url}/scoreboard?cycle=5")
+    name = desktop.locator("#race-name")
+    expect(name).to_have_text("Backwards Mile")
+    expect(name).to_have_text("Kids' 400 m", timeout=12_000)
+    expect(desktop.locator("#clock")).to_have_text("Waiting for the gun")
+    expect(name).to_have_text("Backwards Mile", timeout=12_000)
+
+
+def test_announcer_calls_who_is_coming_and_who_finished(server: Server, desktop: Page,
+                                                        artifacts: Path) -> None:
+    gun = now_ms() - 200_000
+    server.fire_gun("mile", gun)
+    server.read("half-box", "1", gun + 80_000)
+    server.read("finish-main", "1", gun + 170_000)
+    server.read("half-box", "4", gun + 95_000)
+    server.read("half-box", "6", gun + 110_000)
+    desktop.goto(f"{server.url}/announcer")
+    live(desktop)
+    coming = desktop.locator("#coming > li")
+    expect(coming).to_have_count(2)
+    expect(coming.first).to_contain_text("Luca Ferrari")
+    expect(coming.first).to_contain_text("Gambero Athletic")
+    expect(coming.first).to_contain_text("Leads M20-29")  # 2nd at the split, behind bib 1
+    expect(coming.first.locator(".eta")).to_have_text(re.compile(r"^(in \d+ s|due now)$"))
+    expect(coming.nth(1)).to_contain_text("Leads M50-59")
+    finished = desktop.locator("#finished > li")
+    expect(finished.first).to_contain_text("Giulia Bianchi")
+    expect(finished.first).to_contain_text("Wins the race!")
+    server.read("finish-main", "4", now_ms())
+    expect(coming).to_have_count(1)
+    expect(finished.first).to_contain_text("Luca Ferrari")
+    expect(finished.first).to_contain_text("First man!")
+    desktop.screenshot(path=artifacts / "announcer-live.png", full_page=True)
