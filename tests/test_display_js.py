@@ -46,3 +46,25 @@ def test_every_page_and_asset_exists() -> None:
         assert "https://" not in text and "http://" not in text, script.name
         for module in re.findall(r'from "\./([^"]+)"', text):
             assert (script.parent / module).is_file(), f"{script.name} imports {module}"
+
+
+def module_graph(entry: str) -> set[str]:
+    found: set[str] = set()
+    pending = [entry]
+    while pending:
+        text = (STATIC / "js" / pending.pop()).read_text(encoding="utf-8")
+        for module in re.findall(r'from "\./([^"]+)"', text):
+            if module not in found:
+                found.add(module)
+                pending.append(module)
+    return found
+
+
+def test_pages_preload_every_module_they_import() -> None:
+    """A slow phone fetches all of a page's modules at once instead of import by import."""
+    for name in PAGES.values():
+        text = (ROOT / "display" / name).read_text(encoding="utf-8")
+        entry = re.search(r'<script type="module" src="/static/js/([^"]+)"', text)
+        assert entry is not None, name
+        preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/js/([^"]+)"', text))
+        assert preloaded == module_graph(entry.group(1)), name
