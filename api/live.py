@@ -248,6 +248,9 @@ class Broadcaster:
         self.resyncs = 0
         self.drops = 0
         self.last_frame_at = 0.0
+        self.published_seq = state.seq
+        """The last frame's seq. The state may be ahead of it: rows worked out early for a
+        request, whose frame waits for its tick."""
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -262,8 +265,9 @@ class Broadcaster:
         self.clients.discard(client)
 
     def _resume(self, races: RaceFilter, since: int) -> str | None:
-        """One delta with what a client at `since` missed, if the recent frames hold it."""
-        seq = self.state.seq
+        """One delta with what a client at `since` missed, if the recent frames hold it (up
+        to the last frame published: the next frame goes on from there)."""
+        seq = self.published_seq
         if since > seq or since < 0:
             return None
         missed = [frame for frame in self.history if frame.seq > since]
@@ -306,6 +310,7 @@ class Broadcaster:
     def publish(self, frame: Frame) -> None:
         """Send a frame to every client, encoded once per race filter."""
         self.history.append(frame)
+        self.published_seq = frame.seq
         self.last_frame_at = time.monotonic()
         encoded: dict[RaceFilter, str] = {}
         for client in list(self.clients):
@@ -326,6 +331,7 @@ class Broadcaster:
         """Every client gets a fresh snapshot (after a gap in the frames received)."""
         self.history.clear()
         self._snapshots.clear()
+        self.published_seq = self.state.seq
         for client in list(self.clients):
             client.clear()
             client.outbox.put_nowait(self.snapshot(client.races))

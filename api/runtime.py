@@ -79,6 +79,7 @@ class Runtime:
             await start_publisher(runtime)
         source = FrameSource(core, state, runtime.publish_frame, options.frame_interval)
         source.load()
+        broadcaster.published_seq = state.seq
         runtime.frame_source = source
         runtime.tasks.append(asyncio.create_task(source.run(), name="gambero-frames"))
         runtime.tasks.append(asyncio.create_task(runtime._health_forever(),

@@ -84,3 +84,16 @@ def test_resume_from_history_or_a_snapshot() -> None:
     assert drain(broadcaster.connect(None, 3).outbox)[0]["type"] == "delta"
     assert drain(broadcaster.connect(None, 10).outbox)[0]["type"] == "snapshot"
     assert drain(broadcaster.connect(None, 9).outbox)[0]["rows"] == []
+
+
+def test_a_resume_goes_up_to_the_last_frame_published_not_beyond() -> None:
+    live = state()
+    broadcaster = Broadcaster(live)
+    broadcaster.publish(frame(live, 4, row("mile", "1", 1)))
+    frame(live, 6, row("mile", "1", 2))  # worked out for a request: its frame waits
+    assert live.seq == 6 and broadcaster.published_seq == 4
+    resumed = drain(broadcaster.connect(None, 2).outbox)[0]
+    assert (resumed["seq"], resumed["first_seq"]) == (4, 3)
+    assert resumed["rows"] == [row("mile", "1", 1)]
+    assert drain(broadcaster.connect(None, 4).outbox)[0]["rows"] == []
+    assert drain(broadcaster.connect(None, 5).outbox)[0]["type"] == "snapshot"
