@@ -4,6 +4,7 @@ screenshot of each is kept."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,6 +130,10 @@ def test_results_filters_and_csv_link(race_under_way: Server, browser: Browser,
         page.get_by_label("Gender").select_option("")
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("Marco Rossi")
+        page.get_by_label("Name or bib").fill("weber")
+        page.get_by_label("Name or bib").press("Enter")
+        expect(rows.first.locator("td").last).to_have_text(
+            re.compile(r"^half 2:\d\d \(Did not finish\)$"))  # the last split, live
         csv = page.get_by_role("link", name="Download CSV")
         href = csv.get_attribute("href")
         assert href == "/api/races/mile/results.csv"

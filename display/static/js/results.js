@@ -6,8 +6,20 @@ import { link, live } from "./spectate.js";
 
 const PAGE = 100;
 
-function resultRow(row) {
-  const status = row.status === "FIN" ? shownTime(row) : t(`status_${row.status}`);
+/** The time column. While the race runs, someone without a finish is usually still on the
+ * course: the live list shows their last split ("half 1:35") and a dash for no passing yet;
+ * the printed list gives the status in words. */
+function statusCell(row, printing) {
+  if (row.status === "FIN") return el("td", { class: "num time" }, shownTime(row));
+  const word = t(`status_${row.status}`);
+  if (printing || row.status === "DQ") return el("td", { class: "num time" }, word);
+  const splits = Object.entries(row.splits_ms || {}).sort((a, b) => b[1] - a[1]);
+  const shown = splits.length ? `${splits[0][0]} ${row[`split_${splits[0][0]}`] || ""}` : "–";
+  return el("td", { class: "num muted", title: word }, shown,
+    el("span", { class: "visually-hidden" }, ` (${word})`));
+}
+
+function resultRow(row, printing) {
   return el("tr", { "data-bib": row.bib },
     el("td", { class: "num" }, row.place ? ordinal(row.place) : ""),
     el("td", { class: "name" },
@@ -16,7 +28,7 @@ function resultRow(row) {
     el("td", { class: "num wide-only" }, row.gender_place ? `${ordinal(row.gender_place)} ${row.gender}` : ""),
     el("td", { class: "wide-only" }, row.category
       ? `${row.category}${row.category_place ? " " + ordinal(row.category_place) : ""}` : ""),
-    el("td", { class: "num time" }, status));
+    statusCell(row, printing));
 }
 
 function select(id, labelKey, options, value) {
@@ -61,7 +73,7 @@ export async function renderResults(view, race, event, params) {
       rows.push(...page.rows);
       if (!page.rows.length) break;
     } while (rows.length < Math.min(want, total));
-    tbody.replaceChildren(...rows.map(resultRow));
+    tbody.replaceChildren(...rows.map((row) => resultRow(row, printing)));
     summary.textContent = t("shown_of", { shown: rows.length, total });
     more.hidden = printing || rows.length >= total;
   };
