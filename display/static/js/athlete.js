@@ -64,7 +64,9 @@ export async function renderAthlete(view, bib, races, since = null) {
   view.replaceChildren(...athleteView(row, raceOf(row)).filter(Boolean));
   live([row.race], {
     onDelta: async (message) => {
-      if (!(message.rows || []).some((changed) => changed.bib === row.bib)) return;
+      const mine = (message.rows || []).some((changed) => changed.bib === row.bib)
+        || (message.reload || []).includes(row.race); // a gun or a big correction: fetch again
+      if (!mine) return;
       row = await api(`/api/athletes/${encodeURIComponent(bib)}`);
       view.replaceChildren(...athleteView(row, raceOf(row)).filter(Boolean));
       view.querySelector(".where").classList.add("fresh");

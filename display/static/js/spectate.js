@@ -33,10 +33,12 @@ export function announce(text) {
 export function live(races, handlers, since = null) {
   const client = new LiveClient({ location, races, since, onStatus: showLiveStatus, ...handlers });
   client.start();
-  addEventListener("online", () => client.reconnectNow());
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") client.reconnectNow();
-  });
+  if (!window.gamberoLive) { // once per page: they act on whichever client is current
+    addEventListener("online", () => window.gamberoLive.reconnectNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") window.gamberoLive.reconnectNow();
+    });
+  }
   window.gamberoLive = client;
   return client;
 }

@@ -70,6 +70,10 @@ async function renderFollowed(box, since = null) {
   const races = [...new Set(athletes.map((row) => row.race))];
   live(races, {
     onDelta: (message) => {
+      if ((message.reload || []).some((race) => races.includes(race))) {
+        renderFollowed(box); // a gun or a big correction: fetch them again
+        return;
+      }
       for (const row of message.rows || []) {
         const item = items.get(row.bib);
         if (!item) continue;
