@@ -11,9 +11,9 @@ import { recordBeaten, recordsFor } from "./records.js";
 import { firstGun, ResultsStore } from "./store.js";
 import { formatClock } from "./timefmt.js";
 
-const LAST_FINISHERS = 10;
+const LAST_FINISHERS = 7;
 const LEADERS_PER_CATEGORY = 3;
-const CATEGORIES_PER_PAGE = 6;
+const CATEGORIES_PER_PAGE = 4;
 const CATEGORY_PAGE_MS = 8000;
 
 const params = new URLSearchParams(location.search);
