@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -133,10 +134,21 @@ def test_console_hand_timing_reaches_the_scoreboard(server: Server, desktop: Pag
     expect(console.locator("#hand-commit")).to_have_text("Post 2 rows")
     console.get_by_role("button", name="Delete the time of row 2").click()
     expect(rows).to_have_count(2)
+    # A third finisher nobody tapped: their bib, a blank time, then the time typed in.
+    bib_field.focus()
+    console.keyboard.type("8")
+    console.keyboard.press("Enter")
+    console.get_by_role("button", name="Insert a missing time at row 3").click()
+    typed = datetime.fromtimestamp(now_ms() / 1000, UTC).strftime("%H:%M:%S.4")
+    console.get_by_label("Time of row 3 (HH:MM:SS.s)").fill(typed)
+    console.keyboard.press("Enter")
+    expect(rows.nth(2)).to_contain_text(typed)
+    expect(console.locator("#hand-commit")).to_have_text("Post 3 rows")
     console.locator("#hand-commit").focus()
     console.keyboard.press("Enter")
     expect(console.locator("#hand-message")).to_have_text(
-        "Posted: 2 recorded, 0 already there, 0 rejected.")
+        "Posted: 3 recorded, 0 already there, 0 rejected.")
+    assert server.get("/api/athletes/8")["status"] == "FIN"
     expect(rows).to_have_count(0)
     console.screenshot(path=artifacts / "console-hand-timing.png", full_page=True)
 

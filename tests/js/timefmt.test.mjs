@@ -30,3 +30,16 @@ test("parsing times back", () => {
   assert.equal(parseDuration("6:75"), null);
   assert.equal(parseDuration("abc"), null);
 });
+
+test("a typed time of day in the event's zone", async () => {
+  const { formatTimeOfDay, parseTimeOfDay } = await import("../../display/static/js/timefmt.js");
+  const reference = Date.UTC(2026, 4, 10, 7, 30); // 09:30 in Rome (summer time, UTC+2)
+  assert.equal(parseTimeOfDay("09:06:40.2", "Europe/Rome", reference), Date.UTC(2026, 4, 10, 7, 6, 40, 200));
+  assert.equal(parseTimeOfDay("9:06:40", "UTC", reference), Date.UTC(2026, 4, 10, 9, 6, 40));
+  const winter = Date.UTC(2026, 0, 10, 12, 0);
+  assert.equal(parseTimeOfDay("10:00:00", "Europe/Rome", winter), Date.UTC(2026, 0, 10, 9, 0));
+  assert.equal(formatTimeOfDay(parseTimeOfDay("10:00:00.5", "Europe/Rome", winter), "Europe/Rome"),
+    "10:00:00.5");
+  assert.equal(parseTimeOfDay("25:00:00", "UTC", reference), null);
+  assert.equal(parseTimeOfDay("6:40", "UTC", reference), null);
+});

@@ -3,7 +3,7 @@
 import { HandTiming } from "./handtiming.js";
 import { t } from "./i18n.js";
 import { el } from "./page.js";
-import { formatTimeOfDay } from "./timefmt.js";
+import { formatTimeOfDay, parseTimeOfDay } from "./timefmt.js";
 
 const HAND_KEY = "gambero.hand";
 const LOG_SHOWN = 12;
@@ -108,11 +108,30 @@ export function setupHand(ctx) {
     "aria-label": t(labelKey, { row: row.index + 1 }), title: t(labelKey, { row: row.index + 1 }),
     onclick: () => { action(); save(); render(); } }, t(`${labelKey}_short`));
 
+  /** A blank time (a missed tap) can be typed in, e.g. from a second stopwatch or a video. */
+  function timeCell(row) {
+    if (row.time_ms !== null) return formatTimeOfDay(row.time_ms, ctx.event.timezone);
+    if (row.index >= hand.taps.length) return "—";
+    return el("input", { class: "bib-edit time-edit", placeholder: "HH:MM:SS.s",
+      "aria-label": t("time_of_row", { row: row.index + 1 }),
+      onchange: (changed) => {
+        const ms = parseTimeOfDay(changed.target.value, ctx.event.timezone, ctx.now());
+        if (ms === null) {
+          message.className = "error";
+          message.textContent = t("bad_time_of_day");
+          return;
+        }
+        hand.setTapTime(row.index, ms);
+        save();
+        render();
+      } });
+  }
+
   function render() {
     const rows = hand.rows();
     tbody.replaceChildren(...rows.map((row) => el("tr", { class: row.complete ? null : "incomplete" },
       el("td", { class: "num" }, String(row.index + 1)),
-      el("td", { class: "time" }, row.time_ms === null ? "—" : formatTimeOfDay(row.time_ms, ctx.event.timezone)),
+      el("td", { class: "time" }, timeCell(row)),
       el("td", {}, row.index < hand.bibs.length
         ? el("input", { class: "bib-edit", value: row.bib ?? "", "aria-label": t("bib_of_row", { row: row.index + 1 }),
           onchange: (changed) => { hand.setBib(row.index, changed.target.value); save(); render(); } })

@@ -70,3 +70,33 @@ export function formatTimeOfDay(epochMs, timeZone) {
   }
   return `${text}.${Math.floor((((epochMs % 1000) + 1000) % 1000) / 100)}`;
 }
+
+function zoneParts(epochMs, timeZone) {
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-GB", { timeZone, hourCycle: "h23", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  for (const part of format.formatToParts(new Date(epochMs))) parts[part.type] = Number(part.value);
+  return parts;
+}
+
+/** How far the zone's wall clock is ahead of UTC at `epochMs`. */
+function zoneOffset(epochMs, timeZone) {
+  const p = zoneParts(epochMs, timeZone);
+  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return wall - Math.floor(epochMs / 1000) * 1000;
+}
+
+/** `HH:MM:SS[.f]` typed by a timekeeper, on the day `referenceMs` falls on in `timeZone`, as
+ * epoch ms; null when it is not a time of day. */
+export function parseTimeOfDay(text, timeZone, referenceMs) {
+  const match = /^\s*(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,3}))?\s*$/.exec(text || "");
+  if (!match) return null;
+  const [hour, minute, second] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  const millis = match[4] ? Number(match[4].padEnd(3, "0")) : 0;
+  const day = zoneParts(referenceMs, timeZone || "UTC");
+  const wall = Date.UTC(day.year, day.month - 1, day.day, hour, minute, second, millis);
+  let epoch = wall - zoneOffset(wall, timeZone || "UTC");
+  epoch = wall - zoneOffset(epoch, timeZone || "UTC"); // right across a daylight-saving change
+  return epoch;
+}
