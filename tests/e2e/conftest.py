@@ -20,8 +20,11 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
     HAVE_PLAYWRIGHT = True
+    # The machine running the tests may be busy (CI, other jobs): a page may take a few
+    # seconds to show what it is waiting for; it must still show it.
+    expect.set_options(timeout=10_000)
 except ImportError:  # pragma: no cover - depends on the machine
     HAVE_PLAYWRIGHT = False
 
