@@ -139,7 +139,8 @@ def test_console_hand_timing_reaches_the_scoreboard(server: Server, desktop: Pag
     console.keyboard.type("8")
     console.keyboard.press("Enter")
     console.get_by_role("button", name="Insert a missing time at row 3").click()
-    typed = datetime.fromtimestamp(now_ms() / 1000, UTC).strftime("%H:%M:%S.4")
+    # Two seconds from now: after every tap above, so bib 8 is third whatever the clock says.
+    typed = datetime.fromtimestamp(now_ms() / 1000 + 2, UTC).strftime("%H:%M:%S.4")
     console.get_by_label("Time of row 3 (HH:MM:SS.s)").fill(typed)
     console.keyboard.press("Enter")
     expect(rows.nth(2)).to_contain_text(typed)
@@ -158,7 +159,7 @@ def test_console_hand_timing_reaches_the_scoreboard(server: Server, desktop: Pag
     expect(board.locator("#finishers tbody tr[data-bib='7']")).to_contain_text("Chiara Ricci")
     first = server.get("/api/athletes/4")
     second = server.get("/api/athletes/7")
-    assert (first["place"], second["place"]) == (1, 2)
+    assert (first["place"], second["place"], server.get("/api/athletes/8")["place"]) == (1, 2, 3)
     board.screenshot(path=artifacts / "scoreboard-after-hand-timing.png")
 
     # Keyboard bib entry: bib + Enter, as fast as finishers come.
