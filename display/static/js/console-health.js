@@ -1,0 +1,79 @@
+// Console: reader health (connected, reads/s, clock drift) with alarms at the top of the page,
+// and the journal of actions (who did what, when).
+import { t } from "./i18n.js";
+import { el, throttle } from "./page.js";
+import { formatTimeOfDay } from "./timefmt.js";
+
+const STALE_READS_MS = 5 * 60 * 1000;
+const DRIFT_ALARM_MS = 1000;
+
+/** Why a reader needs attention, or null: the server's alarm first, then our own checks. */
+export function readerAlarm(reader, now) {
+  if (reader.alarm) return reader.alarm;
+  // A hand-timing "reader" is people with a keyboard: not being connected is normal.
+  if (!reader.connected && reader.format !== "manual") return t("alarm_disconnected");
+  if (reader.drift_ms !== null && reader.drift_ms !== undefined && Math.abs(reader.drift_ms) > DRIFT_ALARM_MS) {
+    return t("alarm_drift", { seconds: (reader.drift_ms / 1000).toFixed(1) });
+  }
+  if (reader.last_read_ms && now - reader.last_read_ms > STALE_READS_MS) return t("alarm_quiet");
+  return null;
+}
+
+export function setupHealth(ctx) {
+  const readerBox = document.getElementById("reader-list");
+  const alarms = document.getElementById("alarms");
+  const journalBox = document.getElementById("journal-list");
+  const zone = ctx.event.timezone;
+
+  function showReaders(readers) {
+    const now = ctx.now();
+    const rows = readers.map((reader) => ({ reader, alarm: readerAlarm(reader, now) }));
+    readerBox.replaceChildren(readers.length ? el("table", {},
+      el("thead", {}, el("tr", {}, ...["reader", "point", "transport", "connected", "reads_per_s",
+        "reads", "duplicates", "rejected", "drift", "last_read", "alarm"].map((key) =>
+        el("th", { scope: "col" }, t(key))))),
+      el("tbody", {}, ...rows.map(({ reader, alarm }) => el("tr", { class: alarm ? "alarm" : null },
+        el("td", {}, reader.id), el("td", {}, reader.point), el("td", {}, reader.transport),
+        el("td", {}, reader.connected ? t("yes") : t("no")),
+        el("td", { class: "num" }, Number(reader.reads_per_s || 0).toFixed(1)),
+        el("td", { class: "num" }, String(reader.reads)),
+        el("td", { class: "num" }, String(reader.duplicates)),
+        el("td", { class: "num" }, String(reader.rejected)),
+        el("td", { class: "num" }, reader.drift_ms === null || reader.drift_ms === undefined
+          ? "" : `${(reader.drift_ms / 1000).toFixed(2)} s`),
+        el("td", {}, formatTimeOfDay(reader.last_read_ms, zone)),
+        el("td", {}, alarm || ""))))) : el("p", { class: "muted" }, t("no_readers")));
+    const raised = rows.filter((row) => row.alarm);
+    alarms.hidden = raised.length === 0;
+    alarms.replaceChildren(el("ul", {}, ...raised.map(({ reader, alarm }) =>
+      el("li", {}, `${t("reader")} ${reader.id}: ${alarm}`))));
+  }
+
+  async function loadReaders() {
+    try {
+      showReaders(await ctx.call("/api/readers"));
+    } catch (error) {
+      readerBox.replaceChildren(el("p", { class: "error" }, `${t("error")}: ${error.message}`));
+    }
+  }
+
+  const refreshJournal = throttle(async () => {
+    try {
+      const entries = await ctx.call("/api/journal?kind=action&limit=50");
+      journalBox.replaceChildren(entries.length ? el("table", {},
+        el("thead", {}, el("tr", {}, el("th", { class: "num" }, "#"), el("th", {}, t("when")),
+          el("th", {}, t("who")), el("th", {}, t("what")))),
+        el("tbody", {}, ...entries.map((entry) => el("tr", {},
+          el("td", { class: "num" }, String(entry.seq)), el("td", {}, formatTimeOfDay(entry.at_ms, zone)),
+          el("td", {}, entry.actor || ""), el("td", {}, entry.summary))))) :
+        el("p", { class: "muted" }, t("no_actions")));
+    } catch (error) {
+      journalBox.replaceChildren(el("p", { class: "error" }, `${t("error")}: ${error.message}`));
+    }
+  }, 1500);
+
+  loadReaders();
+  refreshJournal();
+  setInterval(loadReaders, 15000);
+  return { showReaders, refreshJournal };
+}
