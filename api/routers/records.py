@@ -3,7 +3,9 @@ lines, the journal, and a participants list to import."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
@@ -106,12 +108,19 @@ async def journal(runtime: RuntimeDep, _: TimekeeperDep,
                         "summary": f"{entry.reader_id}: {entry.reason}"})
         else:
             out.append({"seq": item.seq, "kind": "action", "actor": entry.actor,
-                        "at_ms": entry.at_ms, "summary": _summary(entry)})
+                        "at_ms": entry.at_ms,
+                        "summary": _summary(entry, ZoneInfo(runtime.event.timezone))})
     return out
 
 
-def _summary(entry: ActionEntry) -> str:
-    fields = ", ".join(f"{key}={value}" for key, value in entry.payload.items()
+def _summary(entry: ActionEntry, zone: ZoneInfo) -> str:
+    def shown(key: str, value: object) -> object:
+        if key == "time_ms" and isinstance(value, int):  # a gun: its time of day at the event
+            moment = datetime.fromtimestamp(value / 1000, zone)
+            return f"{moment:%H:%M:%S}.{moment.microsecond // 100_000}"
+        return value
+
+    fields = ", ".join(f"{key}={shown(key, value)}" for key, value in entry.payload.items()
                        if value is not None and value != [] and value != "")
     text = f"{entry.action}: {fields}"
     return f"{text} ({entry.reason})" if entry.reason else text

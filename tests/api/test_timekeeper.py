@@ -44,6 +44,9 @@ async def test_gun_and_hand_timing(served: Served) -> None:
                                        params={"kind": "read"})).json()
     assert journal[0]["actor"] == "timekeeper:timekeeper"
     assert "finish-hand: bib 9999" in journal[0]["summary"]
+    actions = (await served.client.get("/api/journal", headers=tk,
+                                       params={"kind": "action"})).json()
+    assert actions[-1]["summary"] == "gun: race=kids, time_ms=10:00:30.0 (late)"
     nowhere = await served.client.post("/api/manual", headers=tk,
                                        json={"entries": [{"bib": "1", "point": "moon"}]})
     assert nowhere.status_code == 400
