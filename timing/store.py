@@ -33,6 +33,7 @@ from timing.eventfile import EventFiles
 from timing.journal import EventRow, JournalRow
 from timing.model import Adjustment, Athlete, Event
 from timing.reads import Read
+from timing.sqlite_append import SqliteAppender
 
 DATABASE_FILE = "gambero.db"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -77,6 +78,11 @@ class LoadedEvent:
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._appender: SqliteAppender | None = None
+        """SQLite files: the one-hop writer of reads (`timing.sqlite_append`)."""
+        database = engine.url.database
+        if engine.dialect.name == "sqlite" and database and database != ":memory:":
+            self._appender = SqliteAppender(database, _JOURNAL.name, _READ_COLUMNS)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -95,6 +101,8 @@ class Store:
         return store
 
     async def close(self) -> None:
+        if self._appender is not None:
+            await self._appender.close()
         await self.engine.dispose()
 
     async def upgrade(self, revision: str = "head") -> None:
@@ -138,6 +146,9 @@ class Store:
                 reads.append(_read_row(event_id, seq, entry))
             else:
                 others.append(_row(event_id, seq, entry, recorded_ms))
+        if self._appender is not None and not others:
+            await self._appender.append(reads)  # the hot path on SQLite: one hop, one commit
+            return
         async with self.engine.begin() as connection:
             if reads:
                 # The hot path: straight to the driver's executemany, no per-row processing.
