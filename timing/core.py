@@ -35,7 +35,7 @@ from timing.entries import (
 from timing.reads import Read, Record, Rejected
 from timing.results import ResultRow
 from timing.standings import Standings
-from timing.store import LoadedEvent, Store, StoredRead
+from timing.store import LoadedEvent, Store
 
 DedupKey = tuple[str, str]
 """(reader id, the journal's `dedup` text): see `timing.entries.dedup_key`."""
@@ -286,10 +286,9 @@ class TimingCore:
         try:
             async for batch in self.store.replay_for_rebuild(self.event_id):
                 for item in batch:
-                    if isinstance(item, StoredRead):
-                        seen.add((item.reader_key, item.dedup))
-                        reads.append((item.reader_key, item.reader_time, item.clock,
-                                      item.chip, item.bib))
+                    if not isinstance(item, Journaled):  # a read, as a row: see `StoredRead`
+                        seen.add((item[1], item[6]))
+                        reads.append((item[1], item[4], item[5], item[2], item[3]))
                         continue
                     if reads:
                         self.standings.add_stored_reads(reads, settle=False)
@@ -298,7 +297,8 @@ class TimingCore:
                 if reads:
                     self.standings.add_stored_reads(reads, settle=False)
                     reads = []
-                self.seq = batch[-1].seq
+                last = batch[-1]
+                self.seq = last.seq if isinstance(last, Journaled) else int(last[0])
             self.standings.settle()
         finally:
             gc.enable()
