@@ -3,13 +3,16 @@
     python bench/ingest.py                                  # saturation, SQLite and PostgreSQL
     python bench/ingest.py --backend sqlite --seconds 10    # a quicker run
     python bench/ingest.py --rate 5000                      # a fixed offered load: latency
+    python bench/ingest.py --in-flight 3                    # pipelined reader sessions
 
 A synthetic event (20,000 athletes finishing a marathon) is timed by 4 readers in their own wire
 formats: 2 IPICO mats on the finish line, an Ultra and a RACE RESULT decoder on the backup line
 (`--readers N` cycles through that mix). Each reader is an asyncio task holding the bytes its
 device sends; it takes them in 4 KiB chunks, as a TCP recv would give them, feeds its parser,
 submits the records to the core (`TimingCore.submit`) and waits for the acknowledgement (the
-group commit) before taking the next chunk, as a reader session does. One subscriber drains the
+group commit) before taking the next chunk, as a reader session does. With `--in-flight N` a
+reader keeps up to N submissions in flight (it parses and submits the next chunk while earlier
+ones commit) and takes their acknowledgements in order. One subscriber drains the
 core's bus. Saturation (the default) offers every chunk as soon as the previous one is
 acknowledged; `--rate R` offers R reads/s in all, each line arriving on schedule whether or not
 the core keeps up (so a slow core shows as latency, not as a lower offered rate).
@@ -419,6 +422,7 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
                         for kind in dict.fromkeys(s.reader.format for s in streams))
     print(f"{backend}: {where}")
     print(f"  {mode}, {len(streams)} readers ({formats}), {args.chunk:,}-byte chunks, "
+          f"{args.in_flight} submission{'s' if args.in_flight > 1 else ''} in flight each, "
           f"{core.window_s * 1000:g} ms commit window, {args.seconds:g} s "
           f"({args.warmup:g} s warm-up); event imported in {imported:.1f} s")
 
@@ -525,8 +529,8 @@ def main() -> None:
     options.add_argument("--tmp", default=None, help="where the SQLite file goes")
     options.add_argument("--seed", type=int, default=1)
     args = options.parse_args()
-    if args.readers < 1 or args.seconds <= 0 or args.chunk < 1:
-        options.error("--readers, --seconds and --chunk must be positive")
+    if args.readers < 1 or args.seconds <= 0 or args.chunk < 1 or args.in_flight < 1:
+        options.error("--readers, --seconds, --chunk and --in-flight must be positive")
     if args.warmup is None:
         args.warmup = min(4.0, args.seconds / 5)
 
