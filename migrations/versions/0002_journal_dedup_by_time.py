@@ -6,6 +6,8 @@ index and every group commit rewrote hundreds of index pages (most of the cost o
 The key is now (event_id, reader_key, reader_time, dedup): `reader_time` is a function of
 `dedup` (its microseconds), so exactly the same rows are unique, and reads, which arrive roughly
 in their reader's time order, land at the end of their reader's part of the index.
+On SQLite, changing a constraint means copying the table (Alembic's batch mode): on a large
+journal, run `gambero db upgrade` before race day, not at the start line.
 
 Revision ID: 0002
 Revises: 0001
