@@ -3,13 +3,16 @@
     python bench/ingest.py                                  # saturation, SQLite and PostgreSQL
     python bench/ingest.py --backend sqlite --seconds 10    # a quicker run
     python bench/ingest.py --rate 5000                      # a fixed offered load: latency
+    python bench/ingest.py --in-flight 3                    # pipelined reader sessions
 
 A synthetic event (20,000 athletes finishing a marathon) is timed by 4 readers in their own wire
 formats: 2 IPICO mats on the finish line, an Ultra and a RACE RESULT decoder on the backup line
 (`--readers N` cycles through that mix). Each reader is an asyncio task holding the bytes its
 device sends; it takes them in 4 KiB chunks, as a TCP recv would give them, feeds its parser,
 submits the records to the core (`TimingCore.submit`) and waits for the acknowledgement (the
-group commit) before taking the next chunk, as a reader session does. One subscriber drains the
+group commit) before taking the next chunk, as a reader session does. With `--in-flight N` a
+reader keeps up to N submissions in flight (it parses and submits the next chunk while earlier
+ones commit) and takes their acknowledgements in order. One subscriber drains the
 core's bus. Saturation (the default) offers every chunk as soon as the previous one is
 acknowledged; `--rate R` offers R reads/s in all, each line arriving on schedule whether or not
 the core keeps up (so a slow core shows as latency, not as a lower offered rate).
@@ -40,6 +43,7 @@ import sys
 import tempfile
 import time
 from bisect import bisect_right
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -57,7 +61,7 @@ from readers.protocols.raceresult import encode_raceresult
 from readers.protocols.ultra import encode_ultra
 from timing.bus import Lagged
 from timing.clock import EventClock
-from timing.core import Delta, TimingCore
+from timing.core import Delta, Submitted, TimingCore
 from timing.entries import Entry
 from timing.eventfile import EventFiles
 from timing.model import Athlete, Event, Point, Race, ReaderConfig
@@ -315,24 +319,33 @@ class ReaderLog:
 
 
 async def run_reader(core: TimingCore, stream: Stream, log: ReaderLog, started: float,
-                     stop_at: float, rate: float | None, chunk_bytes: int) -> None:
+                     stop_at: float, rate: float | None, chunk_bytes: int,
+                     in_flight: int) -> None:
     parser = make_parser(stream.reader.format)
     reader_id = stream.reader.id
     data, ends = stream.data, stream.ends
     clock = time.perf_counter
+    waiting: deque[tuple[asyncio.Task[Submitted], float, int]] = deque()
+
+    async def oldest_acknowledged() -> None:
+        task, arrived, reads = waiting.popleft()
+        answer = await task
+        log.rejected += answer.rejected
+        log.submissions.append((clock(), clock() - arrived, reads))
+
     offset = 0
     while offset < len(data):
         now = clock()
         if now >= stop_at:
-            return
+            break
         if rate is None:  # saturation: the next 4 KiB are always waiting
             end = min(offset + chunk_bytes, len(data))
             arrived = now
         else:
-            waiting = min(len(ends), int((now - started) * rate) + 1)
-            available = ends[waiting - 1]
+            waiting_lines = min(len(ends), int((now - started) * rate) + 1)
+            available = ends[waiting_lines - 1]
             if available <= offset:  # nothing arrived yet: wait for the next line
-                await asyncio.sleep(max(0.0, started + waiting / rate - clock()))
+                await asyncio.sleep(max(0.0, started + waiting_lines / rate - clock()))
                 continue
             end = min(available, offset + chunk_bytes)
             arrived = started + bisect_right(ends, offset) / rate
@@ -343,11 +356,16 @@ async def run_reader(core: TimingCore, stream: Stream, log: ReaderLog, started: 
         log.parse_seconds.append((parse_start, clock() - parse_start, len(records)))
         if not records:
             continue
-        answer = await core.submit(reader_id, records)
-        log.rejected += answer.rejected
-        log.submissions.append((clock(), clock() - arrived,
-                                sum(isinstance(record, Read) for record in records)))
-    log.ran_dry = True
+        reads = sum(isinstance(record, Read) for record in records)
+        waiting.append((asyncio.ensure_future(core.submit(reader_id, records)), arrived, reads))
+        if len(waiting) >= in_flight:
+            await oldest_acknowledged()
+        else:
+            await asyncio.sleep(0)  # let the core take the submission
+    else:
+        log.ran_dry = True
+    while waiting:
+        await oldest_acknowledged()
 
 
 @dataclass
@@ -404,6 +422,7 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
                         for kind in dict.fromkeys(s.reader.format for s in streams))
     print(f"{backend}: {where}")
     print(f"  {mode}, {len(streams)} readers ({formats}), {args.chunk:,}-byte chunks, "
+          f"{args.in_flight} submission{'s' if args.in_flight > 1 else ''} in flight each, "
           f"{core.window_s * 1000:g} ms commit window, {args.seconds:g} s "
           f"({args.warmup:g} s warm-up); event imported in {imported:.1f} s")
 
@@ -418,7 +437,7 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
     asyncio.get_running_loop().call_later(
         args.warmup, lambda: cpu_marks.append((time.perf_counter(), cpu_seconds())))
     await asyncio.gather(*(run_reader(core, stream, log, started, stop_at, per_reader_rate,
-                                      args.chunk)
+                                      args.chunk, args.in_flight)
                            for stream, log in zip(streams, logs, strict=True)))
     ended = time.perf_counter()
     cpu_end = cpu_seconds()
@@ -498,6 +517,8 @@ def main() -> None:
                          help="offer this many reads/s in all instead of saturating the core")
     options.add_argument("--chunk", type=int, default=CHUNK_BYTES,
                          help=f"bytes a reader takes at a time (default {CHUNK_BYTES})")
+    options.add_argument("--in-flight", type=int, default=1,
+                         help="submissions a reader keeps in flight (acknowledged in order)")
     options.add_argument("--window-ms", type=float, default=None,
                          help="the core's group-commit window (default: the core's own)")
     options.add_argument("--athletes", type=int, default=20_000)
@@ -508,8 +529,8 @@ def main() -> None:
     options.add_argument("--tmp", default=None, help="where the SQLite file goes")
     options.add_argument("--seed", type=int, default=1)
     args = options.parse_args()
-    if args.readers < 1 or args.seconds <= 0 or args.chunk < 1:
-        options.error("--readers, --seconds and --chunk must be positive")
+    if args.readers < 1 or args.seconds <= 0 or args.chunk < 1 or args.in_flight < 1:
+        options.error("--readers, --seconds, --chunk and --in-flight must be positive")
     if args.warmup is None:
         args.warmup = min(4.0, args.seconds / 5)
 

@@ -52,7 +52,7 @@ from timing.entries import Entry, Journaled, ReadEntry
 from timing.eventfile import EventFiles
 from timing.model import Athlete, Event, Point, Race, ReaderConfig
 from timing.reads import Read
-from timing.store import Store, StoredRead
+from timing.store import ReadRow, Store
 
 DAY = date(2026, 5, 10)
 ZONE = "Europe/Rome"
@@ -147,7 +147,7 @@ class TimedReplayStore(Store):
     fetch_seconds = 0.0
 
     async def replay_for_rebuild(self, event_id: int, batch: int = 100_000
-                                 ) -> AsyncIterator[list[StoredRead | Journaled]]:
+                                 ) -> AsyncIterator[list[ReadRow | Journaled]]:
         batches = super().replay_for_rebuild(event_id, batch)
         while True:
             started = time.perf_counter()

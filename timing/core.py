@@ -37,7 +37,7 @@ from timing.model import Event
 from timing.reads import Read, Record, Rejected
 from timing.results import ResultRow
 from timing.standings import Standings
-from timing.store import LoadedEvent, Store, StoredRead
+from timing.store import LoadedEvent, Store
 from timing.writer_lock import Release, hold_writer
 
 DedupKey = tuple[str, str]
@@ -222,55 +222,98 @@ class TimingCore:
         return await pending.done
 
     async def _write_forever(self) -> None:
-        loop = asyncio.get_running_loop()
+        """Commit batch after batch. Applying a committed batch to the standings, publishing it
+        and answering its submitters waits until the next batch (whatever is queued by then)
+        has gone to the database: that work then runs while the database commits, instead of
+        between commits. Each answer still follows its own commit."""
+        committed: tuple[list[_Pending], int, list[Entry]] | None = None
         while True:
-            batch = [await self._queue.get()]
-            size = len(batch[0].entries)
-            deadline = loop.time() + self.window_s
-            while size < self.max_batch:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    break
-                batch.append(item)
-                size += len(item.entries)
-            await self._commit(batch)
-            for _ in batch:
-                self._queue.task_done()
-
-    async def _commit(self, batch: list[_Pending]) -> None:
-        entries = [entry for pending in batch for entry in pending.entries]
-        first = self.seq + 1
-        try:
-            await self.store.append(self.event_id, first, entries, _now_ms())
-        except Exception as error:  # nothing was written: let every submitter know
+            batch = await self._gather(wait=committed is None)
+            if not batch:
+                assert committed is not None
+                self._finish(*committed)
+                committed = None
+                continue
+            entries = [entry for pending in batch for entry in pending.entries]
+            first = self.seq + 1
+            commit = asyncio.ensure_future(
+                self.store.append(self.event_id, first, entries, _now_ms()))
+            if committed is not None:
+                self._finish(*committed)
+                committed = None
+            try:
+                await commit
+            except Exception as error:  # nothing was written: let every submitter know
+                self._fail(batch, error)
+                continue
             for pending in batch:
                 for key in pending.keys:
                     del self._in_flight[key]
-                if not pending.done.done():
-                    pending.done.set_exception(error)
-            return
-        for pending in batch:
-            for key in pending.keys:
-                del self._in_flight[key]
-            self._seen.update(pending.keys)
-        self.seq = first + len(entries) - 1
+                self._seen.update(pending.keys)
+            self.seq = first + len(entries) - 1
+            committed = (batch, first, entries)
+
+    async def _gather(self, wait: bool) -> list[_Pending]:
+        """The next batch: what arrives within the commit window after the first submission
+        (`wait`), or only what is queued already."""
+        queue = self._queue
+        if not wait:
+            batch: list[_Pending] = []
+            size = 0
+            while size < self.max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+                size += len(batch[-1].entries)
+            return batch
+        loop = asyncio.get_running_loop()
+        batch = [await queue.get()]
+        size = len(batch[0].entries)
+        deadline = loop.time() + self.window_s
+        while size < self.max_batch:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                item = await asyncio.wait_for(queue.get(), remaining)
+            except TimeoutError:
+                break
+            batch.append(item)
+            size += len(item.entries)
+        return batch
+
+    def _finish(self, batch: list[_Pending], first: int, entries: list[Entry]) -> None:
+        """A committed batch: apply it, publish it, answer its submitters."""
+        last = first + len(entries) - 1
         self.stats.commits += 1
         self.stats.entries += len(entries)
         self._publish(first, entries)
         for pending in batch:
             self.stats.duplicates += pending.duplicates
             if not pending.done.done():
-                pending.done.set_result(self.seq)
+                pending.done.set_result(last)
+            self._queue.task_done()
+
+    def _fail(self, batch: list[_Pending], error: Exception) -> None:
+        for pending in batch:
+            for key in pending.keys:
+                del self._in_flight[key]
+            if not pending.done.done():
+                pending.done.set_exception(error)
+            self._queue.task_done()
 
     def _publish(self, first: int, entries: list[Entry]) -> None:
         bibs: set[str] = set()
         races: set[str] = set()
         rejected = unknown = 0
+        add_read = self.standings.add_read
         for offset, entry in enumerate(entries):
+            if type(entry) is ReadEntry:
+                # The hot path: what `apply` does with a read, without two objects per read.
+                outcome = add_read(entry.reader_id, entry.read)
+                if outcome.kind != "athlete":
+                    unknown += 1
+                elif outcome.changed:
+                    bibs.add(outcome.key)
+                continue
             applied = self._apply(Journaled(first + offset, entry))
             bibs |= applied.bibs
             races |= applied.races
@@ -279,7 +322,8 @@ class TimingCore:
             elif applied.outcome is not None and applied.outcome.kind != "athlete":
                 unknown += 1
         rows = tuple(self.standings.result(bib) for bib in sorted(bibs))
-        self.bus.publish(Delta(self.seq, rows, tuple(sorted(races)), first, rejected, unknown))
+        self.bus.publish(Delta(first + len(entries) - 1, rows, tuple(sorted(races)), first,
+                               rejected, unknown))
 
     def _apply(self, item: Journaled) -> Applied:
         try:
@@ -300,10 +344,9 @@ class TimingCore:
         try:
             async for batch in self.store.replay_for_rebuild(self.event_id):
                 for item in batch:
-                    if isinstance(item, StoredRead):
-                        seen.add((item.reader_key, item.dedup))
-                        reads.append((item.reader_key, item.reader_time, item.clock,
-                                      item.chip, item.bib))
+                    if not isinstance(item, Journaled):  # a read, as a row: see `StoredRead`
+                        seen.add((item[1], item[6]))
+                        reads.append((item[1], item[4], item[5], item[2], item[3]))
                         continue
                     if reads:
                         self.standings.add_stored_reads(reads, settle=False)
@@ -312,7 +355,8 @@ class TimingCore:
                 if reads:
                     self.standings.add_stored_reads(reads, settle=False)
                     reads = []
-                self.seq = batch[-1].seq
+                last = batch[-1]
+                self.seq = last.seq if isinstance(last, Journaled) else int(last[0])
             self.standings.settle()
         finally:
             gc.enable()

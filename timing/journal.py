@@ -173,7 +173,9 @@ class JournalRow(Base):
     __tablename__ = "journal"
     __table_args__ = (
         # Replays of a read (a reconnect, a rewind) carry the same key: never stored twice.
-        UniqueConstraint("event_id", "reader_key", "dedup"),
+        # `reader_time` adds nothing to what is unique (`dedup` holds it) but orders the index
+        # by time, so that appends touch its last pages rather than random ones (0002).
+        UniqueConstraint("event_id", "reader_key", "reader_time", "dedup"),
         Index("ix_journal_chip", "event_id", "chip"),
     )
 

@@ -33,6 +33,7 @@ from timing.eventfile import EventFiles
 from timing.journal import EventRow, JournalRow, TokenRow
 from timing.model import Adjustment, Athlete, Event
 from timing.reads import Read
+from timing.sqlite_append import SqliteAppender
 
 DATABASE_FILE = "gambero.db"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -55,7 +56,7 @@ def database_url(event_dir: Path | None = None) -> str:
 
 
 class StoredRead(NamedTuple):
-    """A journaled read as a rebuild needs it, straight from its row."""
+    """A journaled read as a rebuild needs it: the fields of a `ReadRow`, in order."""
 
     seq: int
     reader_key: str
@@ -76,6 +77,12 @@ class TokenRecord(NamedTuple):
     revoked_ms: int | None
 
 
+ReadRow = Sequence[Any]
+"""A journaled read as the driver returns it (an asyncpg record, an SQLite tuple): the fields
+of `StoredRead` in that order, then `kind`. Indexed, not named, for speed."""
+_KIND = len(StoredRead._fields)
+
+
 @dataclass
 class LoadedEvent:
     event_id: int
@@ -87,6 +94,11 @@ class LoadedEvent:
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._appender: SqliteAppender | None = None
+        """SQLite files: the one-hop writer of reads (`timing.sqlite_append`)."""
+        database = engine.url.database
+        if engine.dialect.name == "sqlite" and database and database != ":memory:":
+            self._appender = SqliteAppender(database, _JOURNAL.name, _READ_COLUMNS)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -105,6 +117,8 @@ class Store:
         return store
 
     async def close(self) -> None:
+        if self._appender is not None:
+            await self._appender.close()
         await self.engine.dispose()
 
     async def upgrade(self, revision: str = "head") -> None:
@@ -148,6 +162,9 @@ class Store:
                 reads.append(_read_row(event_id, seq, entry))
             else:
                 others.append(_row(event_id, seq, entry, recorded_ms))
+        if self._appender is not None and not others:
+            await self._appender.append(reads)  # the hot path on SQLite: one hop, one commit
+            return
         async with self.engine.begin() as connection:
             if reads:
                 # The hot path: straight to the driver's executemany, no per-row processing.
@@ -179,25 +196,38 @@ class Store:
                 after = int(rows[-1]["seq"])
 
     async def replay_for_rebuild(self, event_id: int, batch: int = 100_000
-                                 ) -> AsyncIterator[list[StoredRead | Journaled]]:
-        """The journal in sequence order for a rebuild: reads as bare `StoredRead` tuples (no
-        objects made per read: millions of them), everything else as `Journaled` entries."""
-        after = 0
+                                 ) -> AsyncIterator[list[ReadRow | Journaled]]:
+        """The journal in sequence order for a rebuild: reads as the driver's own rows, with
+        the fields of `StoredRead` in that order (no object made per read: millions of them),
+        everything else as `Journaled` entries.
+
+        Rows come straight from the driver (asyncpg, aiosqlite), in ranges of sequence numbers
+        rather than with LIMIT: a LIMIT query on a journal the planner has no statistics for
+        yet (right after a restart) made PostgreSQL sort everything left, batch after batch.
+        """
         async with self.engine.connect() as connection:
-            while True:
-                result = await connection.execute(
-                    select(_JOURNAL.c.seq, _JOURNAL.c.kind,
-                           *(_JOURNAL.c[name] for name in StoredRead._fields[1:]))
-                    .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.seq > after)
-                    .order_by(_JOURNAL.c.seq).limit(batch))
-                rows = result.all()
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            postgres = self.engine.dialect.name == "postgresql"
+            marks = ("$1", "$2", "$3") if postgres else ("?", "?", "?")
+            query = (f"SELECT {', '.join(StoredRead._fields)}, kind FROM journal "
+                     f"WHERE event_id = {marks[0]} AND seq > {marks[1]} AND seq <= {marks[2]} "
+                     f"ORDER BY seq")
+            after, last = 0, await self.last_seq(event_id)
+            while after < last:
+                params = (event_id, after, after + batch)
+                rows: Sequence[ReadRow] = (await driver.fetch(query, *params) if postgres
+                                           else await driver.execute_fetchall(query, params))
+                after += batch
+                if after >= last:
+                    last = await self.last_seq(event_id)
                 if not rows:
-                    return
-                others = [row[0] for row in rows if row[1] != "read"]
-                entries = await self._entries(connection, event_id, others) if others else {}
-                yield [entries[row[0]] if row[1] != "read"
-                       else StoredRead(row[0], *row[2:]) for row in rows]
-                after = int(rows[-1][0])
+                    continue
+                others = [row[0] for row in rows if row[_KIND] != "read"]
+                if not others:
+                    yield list(rows)
+                    continue
+                entries = await self._entries(connection, event_id, others)
+                yield [entries[row[0]] if row[_KIND] != "read" else row for row in rows]
 
     async def _entries(self, connection: AsyncConnection, event_id: int,
                        seqs: list[int]) -> dict[int, Journaled]:

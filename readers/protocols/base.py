@@ -8,13 +8,10 @@ Bad records come back as `Rejected` with a reason; a parser never raises on inpu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Protocol
 
 from timing.reads import Record, Rejected
-
-_LINE_END = re.compile(rb"[\r\n]")
 
 MAX_LINE_BYTES = 4096
 """Longest record a line-based reader sends is well under 200 bytes; anything longer than this is
@@ -45,26 +42,32 @@ class LineFramer:
         self._after_cr = False
 
     def feed(self, data: bytes) -> Iterator[tuple[int, str | None, bytes]]:
-        # Searched, not walked byte by byte: this runs for every byte every reader sends.
-        position, size = 0, len(data)
-        if size and self._after_cr:
+        # Split at once, not walked line by line: this runs for every byte every reader sends.
+        if not data:
+            return
+        if self._after_cr:
             self._after_cr = False
             if data[0] == 0x0A:  # CR LF: the CR already ended the line
-                position = 1
-        while position < size:
-            found = _LINE_END.search(data, position)
-            if found is None:
-                self._keep(data[position:])
-                return
-            end = found.start()
-            self._keep(data[position:end])
-            yield from self._emit()
-            position = end + 1
-            if data[end] == 0x0D:
-                if position == size:
-                    self._after_cr = True
-                elif data[position] == 0x0A:
-                    position += 1
+                data = data[1:]
+        # A CR last may be the first half of a CR LF: the LF that may follow adds no line.
+        self._after_cr = data[-1:] == b"\r"
+        pieces = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        tail = pieces.pop()
+        max_line = self._max_line
+        for piece in pieces:
+            if self._buffer or self._overlong:  # the line began in an earlier chunk
+                self._keep(piece)
+                yield from self._emit()
+                continue
+            self._line_number += 1
+            if len(piece) > max_line:
+                yield self._line_number, None, piece[:max_line + 1]
+            elif piece and not piece.isspace():  # blank lines carry nothing (but count)
+                try:
+                    yield self._line_number, piece.decode("utf-8"), piece
+                except UnicodeDecodeError:
+                    yield self._line_number, None, piece
+        self._keep(tail)
 
     def _keep(self, piece: bytes) -> None:
         if self._overlong or not piece:
