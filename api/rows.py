@@ -84,7 +84,7 @@ def matches(row: Row, gender: str | None, category: str | None, query: str | Non
 def race_json(race: Race, rows: Sequence[Row]) -> Row:
     return {
         "id": race.id, "name": race.name, "distance_m": race.distance_m, "laps": race.laps,
-        "gun_ms": race.gun_ms,
+        "gun_ms": race.gun_ms, "record_ms": race.record_ms,
         "waves": [{"id": wave.id, "gun_ms": wave.gun_ms} for wave in race.waves],
         "points": [*race.split_points, race.finish_point],
         "categories": sorted({row["category"] for row in rows if row["category"]}),

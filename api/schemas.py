@@ -64,6 +64,8 @@ class Race(BaseModel):
     distance_m: float | None
     laps: int
     gun_ms: int | None
+    record_ms: int | None = Field(default=None,
+                                  description="the course record (event.toml `record`), ms")
     waves: list[Wave]
     points: list[str] = Field(description="split point ids in course order, finish last")
     categories: list[str]

@@ -39,6 +39,7 @@ name = "Backwards Mile"
 distance_m = 1609.344
 min_lap_s = 30
 precision = "s"
+record = "6:20"
 
   [[races.waves]]
   id = "elite"

@@ -104,6 +104,7 @@ def _replace_configuration(session: Session, event_id: int, event: Event) -> Non
                            distance_m=race.distance_m, gun_ms=race.gun_ms, laps=race.laps,
                            rank_by=race.rank_by, min_lap_ms=race.min_lap_ms,
                            precision_ms=race.precision_ms, point_keys=list(race.points),
+                           record_ms=race.record_ms,
                            position=position)
         session.add(race_row)
         session.flush()
@@ -217,7 +218,8 @@ def load_event_rows(connection: Connection,
                 precision_ms=race.precision_ms, points=keys,
                 start_point=next((k for k in keys if kinds[k] == "start"), None),
                 finish_point=next((k for k in keys if kinds[k] == "finish"), ""),
-                split_points=tuple(k for k in keys if kinds[k] == "split"), waves=waves))
+                split_points=tuple(k for k in keys if kinds[k] == "split"), waves=waves,
+                record_ms=race.record_ms))
         readers = tuple(ReaderConfig(r.key, r.point_key, r.format, r.clock_offset_ms, r.path,
                                      r.port, r.baud, r.host) for r in session.scalars(
             select(ReaderRow).where(ReaderRow.event_id == event_id)

@@ -37,6 +37,8 @@ from timing.tomlindex import Path, TomlIndex
 _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$")
 
 
+_DURATION = re.compile(r"(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d{1,3})?)")
+
 class EventFileError(Exception):
     """event.toml (or a file it needs) cannot be used; `problems` says every reason and where."""
 
@@ -248,6 +250,20 @@ class _EventBuilder:
             return int(moment.timestamp() * 1000)
         return clock.local_ms(moment)
 
+    def duration(self, path: Path, value: object) -> int | None:
+        """A time like the results show it ("6:40", "1:02:03.4"), or seconds; in ms."""
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return round(value * 1000)
+        match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            self.fail(path, f"must be a time like \"6:40\" or \"1:02:03.4\" (or seconds), "
+                            f"not {value!r}")
+            return None
+        hours, minutes, seconds = match.groups()
+        return round((int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)) * 1000)
+
     def races(self, points: tuple[Point, ...], clock: EventClock) -> tuple[Race, ...]:
         races: list[Race] = []
         seen: set[str] = set()
@@ -302,7 +318,7 @@ class _EventBuilder:
             precision_ms=PRECISIONS_MS[precision_key], points=tuple(p.id for p in used),
             start_point=start[0] if start else None, finish_point=finish[0] if finish else "",
             split_points=tuple(point.id for point in used if point.kind == "split"),
-            waves=tuple(waves),
+            waves=tuple(waves), record_ms=self.duration((*path, "record"), table.get("record")),
         )
 
     def race_points(self, path: Path, listed: object,

@@ -83,6 +83,7 @@ class RaceRow(Base):
     min_lap_ms: Mapped[int] = mapped_column(Integer)
     precision_ms: Mapped[int] = mapped_column(Integer)
     point_keys: Mapped[list[Any]] = mapped_column(JSON)
+    record_ms: Mapped[int | None] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer)
 
 

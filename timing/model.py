@@ -54,6 +54,8 @@ class Race:
     finish_point: str = ""
     split_points: tuple[str, ...] = ()
     waves: tuple[Wave, ...] = ()
+    record_ms: int | None = None
+    """The course record (event.toml `record`), for the scoreboard's record flag."""
 
     def wave(self, wave_id: str | None) -> Wave | None:
         for wave in self.waves:

@@ -24,6 +24,7 @@ async def test_event_races_and_health(served: Served) -> None:
     assert mile["waves"] == [{"id": "elite", "gun_ms": 1778396400000},
                              {"id": "open", "gun_ms": None}]
     assert mile["gun_ms"] == 1778396700000 and "F30-39" in mile["categories"]
+    assert (mile["record_ms"], kids["record_ms"]) == (365_000, None)
     assert mile["finishers"] == 0
     await ingest_example(served)
     races = (await served.client.get("/api/races")).json()

@@ -96,6 +96,20 @@ def test_a_bad_gun_names_its_line() -> None:
                                "not '9am'"]
 
 
+@pytest.mark.parametrize(("given", "expected"), [
+    ('"6:40"', 400_000), ('"1:02:03.4"', 3_723_400), ('"0:59.25"', 59_250), ("69", 69_000)])
+def test_a_course_record_is_a_time_like_the_results_show(given: str, expected: int) -> None:
+    text = GOOD.replace('precision = "0.1"', f'precision = "0.1"\nrecord = {given}')
+    event = parse_event_toml(text, "event.toml")
+    assert [race.record_ms for race in event.races] == [expected, None]
+
+
+def test_a_bad_course_record_names_its_line() -> None:
+    text = GOOD.replace('precision = "0.1"', 'precision = "0.1"\nrecord = "6:4"')
+    assert errors_of(text) == ['event.toml:18: races[0].record: must be a time like "6:40" or '
+                               '"1:02:03.4" (or seconds), not \'6:4\'']
+
+
 def test_every_mistake_is_reported_at_once_with_lines() -> None:
     text = (GOOD.replace('timezone = "Europe/Rome"', 'timezone = "Europe/Atlantis"')
             .replace('rank_by = "chip"', 'rank_by = "net"')
