@@ -1,16 +1,18 @@
 """Two processes: one runs the core and publishes through Redis, a web-only one fans the feed
-out; a gap in the sequence numbers makes the web-only process reload a snapshot. Needs the
-Redis server at 127.0.0.1:6379 (db 5); skipped, saying so, when none answers."""
+out; a gap in the sequence numbers makes the web-only process reload a snapshot. Needs a Redis
+server named by GAMBERO_TEST_REDIS_URL; skipped, saying why, when it is unset or none answers."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -21,21 +23,30 @@ from api.server import ADMIN_ENV
 from .conftest import ADMIN, EXAMPLE
 from .processes import free_port, start, stop, wait_up
 
-REDIS_URL = "redis://127.0.0.1:6379/5"
+REDIS_URL = os.environ.get("GAMBERO_TEST_REDIS_URL", "")
+"""Set by .ci/run (redis://127.0.0.1:6379/5); these tests write only under a random prefix."""
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 
-def redis_reachable() -> bool:
+def redis_unreachable() -> str | None:
+    """Why the Redis tests cannot run, or None."""
+    if not REDIS_URL:
+        return ("Redis tests need GAMBERO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/5); "
+                "it is not set")
+    address = urlsplit(REDIS_URL)
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as probe:
+        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 6379),
+                                      timeout=1) as probe:
             probe.sendall(b"PING\r\n")
-            return probe.recv(16).startswith(b"+PONG")
+            if probe.recv(16).startswith(b"+PONG"):
+                return None
     except OSError:
-        return False
+        pass
+    return f"no Redis server answers at {address.hostname}:{address.port or 6379}"
 
 
-pytestmark = pytest.mark.skipif(not redis_reachable(),
-                                reason="no Redis server answers at 127.0.0.1:6379")
+pytestmark = pytest.mark.skipif(redis_unreachable() is not None,
+                                reason=redis_unreachable() or "")
 
 
 @pytest.fixture
