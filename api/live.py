@@ -18,7 +18,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from websockets.frames import Frame as WireFrame
+from websockets.frames import Opcode
 
 from api.rows import Row
 from api.view import LiveState, RowMaker
@@ -220,8 +223,31 @@ def _encode(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
+class Message:
+    """One encoded message, shared by every client it goes to: its text, and (made on first
+    use) the websocket frame carrying it, so that detached connections get the same bytes."""
+
+    __slots__ = ("_wire", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        if self._wire is None:
+            # A server's frames are not masked (RFC 6455, 5.1): the same bytes suit everyone.
+            self._wire = WireFrame(Opcode.TEXT, self.text.encode()).serialize(mask=False)
+        return self._wire
+
+
+PONG = Message('{"type":"pong"}')
+TOO_SLOW = 1013, "too slow: reconnect with since="
+
+
 class Client:
-    """One websocket's outbox. The sender task takes from it; None means: close, too slow."""
+    """One websocket's outbox (a plain ASGI endpoint's). The sender task takes from it; None
+    means: close, too slow."""
 
     def __init__(self, races: RaceFilter, health: bool, size: int) -> None:
         self.races = races
@@ -230,9 +256,112 @@ class Client:
         self.resyncs = 0
         self.dropped = False
 
+    def take(self, message: Message, size: int) -> bool:
+        """Queue a message; False if the outbox is full."""
+        try:
+            self.outbox.put_nowait(message.text)
+        except asyncio.QueueFull:
+            return False
+        return True
+
     def clear(self) -> None:
         while not self.outbox.empty():
             self.outbox.get_nowait()
+
+    def close_too_slow(self) -> None:
+        self.outbox.put_nowait(None)
+
+
+class LiveConnection(Protocol):
+    """A websocket the feed writes to directly (`api.ws_server.LiveWebSocket`)."""
+
+    @property
+    def writing_paused(self) -> bool: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+class DirectClient:
+    """A detached websocket: each message is written to its connection at once, already
+    framed (no task, no queue). Only while the connection's buffer is full (the client not
+    keeping up) do messages wait, in a backlog as bounded as an outbox, sent on when the
+    buffer drains."""
+
+    __slots__ = (
+        "backlog",
+        "broadcaster",
+        "connection",
+        "dropped",
+        "health",
+        "races",
+        "resyncs",
+    )
+
+    def __init__(self, broadcaster: Broadcaster, races: RaceFilter, health: bool) -> None:
+        self.broadcaster = broadcaster
+        self.races = races
+        self.health = health
+        self.resyncs = 0
+        self.dropped = False
+        self.connection: LiveConnection | None = None
+        self.backlog: deque[Message] | None = None
+
+    def take(self, message: Message, size: int) -> bool:
+        """Write a message, or keep it while the connection is full; False if the backlog
+        already holds `size`."""
+        connection = self.connection
+        assert connection is not None
+        if self.backlog is None:
+            if not connection.writing_paused:
+                connection.write(message.wire)
+                self.resyncs = 0  # caught up: only falling behind again and again drops it
+                return True
+            self.backlog = deque()
+        if len(self.backlog) >= size:
+            return False
+        self.backlog.append(message)
+        return True
+
+    def clear(self) -> None:
+        self.backlog = None
+
+    def close_too_slow(self) -> None:
+        self.backlog = None
+        if self.connection is not None:
+            self.connection.close(*TOO_SLOW)
+
+    # -- called back by the connection ---------------------------------------------------------
+
+    def writable(self) -> None:
+        connection, backlog = self.connection, self.backlog
+        if connection is None or backlog is None:
+            return
+        while backlog and not connection.writing_paused:
+            connection.write(backlog.popleft().wire)
+        if not backlog:
+            self.backlog = None
+            self.resyncs = 0
+
+    def received(self, text: str) -> None:
+        if _is_ping(text):
+            self.broadcaster.offer(self, PONG)
+
+    def lost(self) -> None:
+        self.backlog = None
+        self.broadcaster.disconnect(self)
+
+
+def _is_ping(text: str) -> bool:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("type") == "ping"
+
+
+Subscriber = Client | DirectClient
 
 
 class Broadcaster:
@@ -241,9 +370,9 @@ class Broadcaster:
         self.state = state
         self.outbox_size = outbox
         self.max_resyncs = max_resyncs
-        self.clients: set[Client] = set()
+        self.clients: set[Subscriber] = set()
         self.history: deque[Frame] = deque(maxlen=history)
-        self._snapshots: dict[tuple[int, RaceFilter], str] = {}
+        self._snapshots: dict[tuple[int, RaceFilter], Message] = {}
         self.encodes = 0
         self.resyncs = 0
         self.drops = 0
@@ -255,16 +384,25 @@ class Broadcaster:
     # -- clients ---------------------------------------------------------------------------
 
     def connect(self, races: RaceFilter, since: int | None, health: bool = False) -> Client:
+        """A client with an outbox, for a websocket served through ASGI (a sender task)."""
         client = Client(races, health, self.outbox_size)
-        first = self._resume(races, since) if since is not None else None
-        client.outbox.put_nowait(first if first is not None else self.snapshot(races))
+        client.take(self._first(races, since), self.outbox_size)
         self.clients.add(client)
         return client
 
-    def disconnect(self, client: Client) -> None:
+    def attach(self, client: DirectClient, since: int | None) -> None:
+        """A detached websocket (its connection set): its first message is written now."""
+        client.take(self._first(client.races, since), self.outbox_size)
+        self.clients.add(client)
+
+    def disconnect(self, client: Subscriber) -> None:
         self.clients.discard(client)
 
-    def _resume(self, races: RaceFilter, since: int) -> str | None:
+    def _first(self, races: RaceFilter, since: int | None) -> Message:
+        first = self._resume(races, since) if since is not None else None
+        return first if first is not None else self.snapshot(races)
+
+    def _resume(self, races: RaceFilter, since: int) -> Message | None:
         """One delta with what a client at `since` missed, if the recent frames hold it (up
         to the last frame published: the next frame goes on from there)."""
         seq = self.published_seq
@@ -281,7 +419,7 @@ class Broadcaster:
             reload.extend(race for race in frame.reload if race not in reload)
         for race in reload:  # reloaded races are fetched whole: their rows are not needed
             rows = {bib: row for bib, row in rows.items() if row["race"] != race}
-        return _encode(self._delta(races, seq, since + 1, rows.values(), reload))
+        return Message(_encode(self._delta(races, seq, since + 1, rows.values(), reload)))
 
     @staticmethod
     def _delta(races: RaceFilter, seq: int, first_seq: int, rows: Iterable[Row],
@@ -290,20 +428,20 @@ class Broadcaster:
                 "rows": [row for row in rows if races is None or row["race"] in races],
                 "reload": [race for race in reload if races is None or race in races]}
 
-    def snapshot(self, races: RaceFilter) -> str:
+    def snapshot(self, races: RaceFilter) -> Message:
         """The snapshot message for a race filter, encoded once per sequence number."""
         key = (self.state.seq, races)
-        text = self._snapshots.get(key)
-        if text is None:
+        message = self._snapshots.get(key)
+        if message is None:
             if len(self._snapshots) > 32:
                 self._snapshots.clear()
             chosen = [race for race in self.state.races() if races is None or race.id in races]
-            text = self._snapshots[key] = _encode({
+            message = self._snapshots[key] = Message(_encode({
                 "type": "snapshot", "seq": self.state.seq,
                 "races": {race.id: {**guns_json(self.state, race.id),
-                                    "rows": self.state.rows(race.id)} for race in chosen}})
+                                    "rows": self.state.rows(race.id)} for race in chosen}}))
             self.encodes += 1
-        return text
+        return message
 
     # -- fan-out -------------------------------------------------------------------------------
 
@@ -312,20 +450,20 @@ class Broadcaster:
         self.history.append(frame)
         self.published_seq = frame.seq
         self.last_frame_at = time.monotonic()
-        encoded: dict[RaceFilter, str] = {}
+        encoded: dict[RaceFilter, Message] = {}
         for client in list(self.clients):
-            text = encoded.get(client.races)
-            if text is None:
-                text = encoded[client.races] = _encode(self._delta(
-                    client.races, frame.seq, frame.first_seq, frame.rows, frame.reload))
+            message = encoded.get(client.races)
+            if message is None:
+                message = encoded[client.races] = Message(_encode(self._delta(
+                    client.races, frame.seq, frame.first_seq, frame.rows, frame.reload)))
                 self.encodes += 1
-            self.offer(client, text)
+            self.offer(client, message)
 
-    def publish_health(self, message: dict[str, Any]) -> None:
-        text = _encode({"type": "health", **message})
+    def publish_health(self, health: dict[str, Any]) -> None:
+        message = Message(_encode({"type": "health", **health}))
         for client in list(self.clients):
             if client.health:
-                self.offer(client, text)
+                self.offer(client, message)
 
     def resync_all(self) -> None:
         """Every client gets a fresh snapshot (after a gap in the frames received)."""
@@ -334,23 +472,20 @@ class Broadcaster:
         self.published_seq = self.state.seq
         for client in list(self.clients):
             client.clear()
-            client.outbox.put_nowait(self.snapshot(client.races))
+            client.take(self.snapshot(client.races), self.outbox_size)
 
-    def offer(self, client: Client, text: str) -> None:
-        if client.dropped:
+    def offer(self, client: Subscriber, message: Message) -> None:
+        """Send or queue a message; a client with no room left for it is resynced (sent a
+        snapshot instead of what it missed), and dropped if that keeps happening."""
+        if client.dropped or client.take(message, self.outbox_size):
             return
-        try:
-            client.outbox.put_nowait(text)
-            return
-        except asyncio.QueueFull:
-            pass
         client.clear()
         client.resyncs += 1
         if client.resyncs > self.max_resyncs:
             client.dropped = True
             self.drops += 1
             self.clients.discard(client)
-            client.outbox.put_nowait(None)
+            client.close_too_slow()
             return
         self.resyncs += 1
-        client.outbox.put_nowait(self.snapshot(client.races))
+        client.take(self.snapshot(client.races), self.outbox_size)

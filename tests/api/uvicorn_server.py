@@ -13,7 +13,7 @@ import uvicorn
 from api.app import create_app
 from api.runtime import Options
 from api.server import running
-from gambero.serve import WEBSOCKETS
+from gambero.serve import UVICORN_WEBSOCKETS
 
 
 @contextlib.asynccontextmanager
@@ -25,7 +25,7 @@ async def serving(url: str, event: Path, options: Options,
     if apps is not None:
         apps.append(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="on", ws=WEBSOCKETS)
+                            lifespan="on", **UVICORN_WEBSOCKETS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
