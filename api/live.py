@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
 
@@ -224,14 +225,16 @@ def _encode(message: dict[str, Any]) -> str:
 
 
 class Message:
-    """One encoded message, shared by every client it goes to: its text, and (made on first
-    use) the websocket frame carrying it, so that detached connections get the same bytes."""
+    """One encoded message, shared by every client it goes to: its text, and (each made on
+    first use) the websocket frame carrying it, plain or compressed, so that every detached
+    connection is written the same bytes."""
 
-    __slots__ = ("_wire", "text")
+    __slots__ = ("_deflated", "_wire", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._wire: bytes | None = None
+        self._deflated: bytes | None = None
 
     @property
     def wire(self) -> bytes:
@@ -240,7 +243,32 @@ class Message:
             self._wire = WireFrame(Opcode.TEXT, self.text.encode()).serialize(mask=False)
         return self._wire
 
+    @property
+    def deflated(self) -> bytes:
+        """The frame compressed with permessage-deflate (RFC 7692) as a message of its own
+        (no context kept from one message to the next), which any connection that
+        negotiated `server_no_context_takeover` and a window of `DEFLATE_BITS` can take.
+        Short messages go uncompressed (always allowed)."""
+        if self._deflated is None:
+            payload = self.text.encode()
+            if len(payload) < DEFLATE_FROM:
+                self._deflated = self.wire
+            else:
+                self._deflated = WireFrame(Opcode.TEXT, payload).serialize(
+                    mask=False, extensions=[_ONE_MESSAGE_DEFLATE])
+        return self._deflated
 
+
+DEFLATE_BITS = 15
+"""The window messages are compressed with: a connection that negotiated a smaller one (the
+client asked for it) is sent them uncompressed."""
+DEFLATE_FROM = 256
+"""Bytes of JSON under which compressing is not worth it."""
+_ONE_MESSAGE_DEFLATE = PerMessageDeflate(remote_no_context_takeover=True,
+                                         local_no_context_takeover=True,
+                                         remote_max_window_bits=DEFLATE_BITS,
+                                         local_max_window_bits=DEFLATE_BITS)
+"""Compresses each message on its own (a new compressor each time): shared by all."""
 PONG = Message('{"type":"pong"}')
 TOO_SLOW = 1013, "too slow: reconnect with since="
 
@@ -274,6 +302,9 @@ class Client:
 
 class LiveConnection(Protocol):
     """A websocket the feed writes to directly (`api.ws_server.LiveWebSocket`)."""
+
+    deflate: bool
+    """It takes `Message.deflated` frames."""
 
     @property
     def writing_paused(self) -> bool: ...
@@ -315,7 +346,7 @@ class DirectClient:
         assert connection is not None
         if self.backlog is None:
             if not connection.writing_paused:
-                connection.write(message.wire)
+                connection.write(message.deflated if connection.deflate else message.wire)
                 self.resyncs = 0  # caught up: only falling behind again and again drops it
                 return True
             self.backlog = deque()
@@ -339,7 +370,8 @@ class DirectClient:
         if connection is None or backlog is None:
             return
         while backlog and not connection.writing_paused:
-            connection.write(backlog.popleft().wire)
+            message = backlog.popleft()
+            connection.write(message.deflated if connection.deflate else message.wire)
         if not backlog:
             self.backlog = None
             self.resyncs = 0

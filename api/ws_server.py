@@ -16,15 +16,32 @@ serves the same feed as a plain ASGI endpoint.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any, Protocol
 
+from uvicorn.config import Config
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.extensions.permessage_deflate import (
+    PerMessageDeflate,
+    ServerPerMessageDeflateFactory,
+)
 from websockets.http11 import Request
+from websockets.server import ServerProtocol
+
+from api.live import DEFLATE_BITS
 
 DETACH = "gambero.detach"
 """scope["extensions"][DETACH]["detach"](handler) -> the connection (a `LiveWebSocket`)."""
 INVALID_DATA = 1007
+DEFLATE = ServerPerMessageDeflateFactory(server_no_context_takeover=True,
+                                         client_no_context_takeover=True)
+"""permessage-deflate with every message compressed on its own, both ways (RFC 7692 lets a
+server ask for both): a connection then holds no compressor or decompressor between
+messages (uvicorn's own settings keep both: about 40 KB per connection), and a message
+compressed once suits every client."""
 
 
 class ConnectionHandler(Protocol):
@@ -57,6 +74,16 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
     handler: ConnectionHandler | None = None
     """Set by `detach`; called back once the app has returned."""
     handed_over = False
+    deflate = False
+    """The client negotiated permessage-deflate as `DEFLATE` offers it, with a window the
+    feed's compressed messages fit (set by `detach`)."""
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        if config.ws_per_message_deflate:  # the same compression, without its memory
+            self.conn = ServerProtocol(extensions=[DEFLATE], max_size=config.ws_max_size,
+                                       logger=logging.getLogger("uvicorn.error"))
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -70,6 +97,10 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
         if not self.handshake_complete or self.initial_response is not None:
             raise RuntimeError("detach a websocket only after accepting it")
         self.handler = handler
+        self.deflate = any(isinstance(extension, PerMessageDeflate)
+                           and extension.local_no_context_takeover
+                           and extension.local_max_window_bits >= DEFLATE_BITS
+                           for extension in self.conn.extensions)
         return self
 
     # -- what the feed uses --------------------------------------------------------------------

@@ -16,10 +16,8 @@ WEBSOCKETS = "api.ws_server:LiveWebSocket"
 """uvicorn's websocket protocol: its websockets-sansio one (half the memory per connection of
 its older `websockets` one) with /ws/live's connections detached from the app
 (`api.ws_server`)."""
-UVICORN_WEBSOCKETS: dict[str, Any] = {"ws": WEBSOCKETS, "ws_per_message_deflate": False}
-"""uvicorn's websocket settings for serve, demo and the tests. No per-message compression:
-the feed writes the same uncompressed frames to every client, so a compression context per
-connection (browsers ask for one: about 40 KB each) would be memory spent for nothing."""
+UVICORN_WEBSOCKETS: dict[str, Any] = {"ws": WEBSOCKETS}
+"""uvicorn's websocket settings for serve, demo and the tests."""
 
 
 def add_commands(commands: Any) -> None:
