@@ -4,8 +4,9 @@
 
 Runs `gambero serve` unchanged except that `Broadcaster.publish` notes, for every frame, its
 seq, when the fan-out started and ended (time.perf_counter, the system's monotonic clock:
-comparable with the benchmark's) and to how many clients; the list is written to FRAMES.json
-when the server stops (SIGTERM). `--frame-interval` replaces `Options.frame_interval`, to compare.
+comparable with the benchmark's), to how many clients and the CPU time it took; the list is
+written to FRAMES.json when the server stops (SIGTERM). `--frame-interval` replaces
+`Options.frame_interval`, to compare.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ def main() -> int:
     parser.add_argument("--frame-interval", type=float)
     parser.add_argument("serve", nargs=argparse.REMAINDER, help="gambero serve's arguments")
     args = parser.parse_args()
-    frames: list[tuple[int, float, float, int]] = []
+    frames: list[tuple[int, float, float, int, float]] = []
     publish = Broadcaster.publish
 
     def timed_publish(self: Broadcaster, frame: Frame) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         publish(self, frame)
-        frames.append((frame.seq, started, time.perf_counter(), len(self.clients)))
+        frames.append((frame.seq, started, time.perf_counter(), len(self.clients),
+                       time.thread_time() - cpu))
 
     Broadcaster.publish = timed_publish  # type: ignore[method-assign]
     if args.frame_interval is not None:
