@@ -148,20 +148,25 @@ def spread_line(values: list[float]) -> str:
             f"max {ms(max(values))}")
 
 
-def server_side(sent: list[tuple[float, float, int]], frames: list[list[Any]]) -> list[str]:
-    """Figures from the server's own timing of each fan-out."""
+def server_side(sent: list[tuple[float, float, int]], frames: list[list[Any]],
+                commits: list[list[Any]]) -> list[str]:
+    """Figures from the server's own timing of each commit and fan-out."""
     seqs = [int(frame[0]) for frame in frames]
-    to_start, to_end = [], []
+    committed = {int(seq): at for seq, at in commits}
+    to_start, to_end, feed = [], [], []
     for t0, _, seq in sent:
         index = bisect.bisect_left(seqs, seq)
         if index < len(frames):
             to_start.append(frames[index][1] - t0)
             to_end.append(frames[index][2] - t0)
+            if seq in committed:
+                feed.append(frames[index][2] - committed[seq])
     durations = [frame[2] - frame[1] for frame in frames if frame[3]]
     cpu = [frame[4] for frame in frames if frame[3]]
     return [f"post round trip (durable commit): {spread_line([b - a for a, b, _ in sent])}",
             f"post to fan-out start: {spread_line(to_start)}",
             f"post to fan-out end (written to every socket): {spread_line(to_end)}",
+            f"the feed alone, commit to fan-out end: {spread_line(feed)}",
             f"fan-out of one frame to every client: {spread_line(durations)} "
             f"({len(frames)} frames); the server's CPU time for it: {spread_line(cpu)}"]
 
@@ -310,9 +315,10 @@ def main() -> None:
             server.terminate()
             server.wait(120)
             log.close()
-        frames = json.loads(stats.read_text())
+        timings = json.loads(stats.read_text())
+        frames = timings["frames"]
         for line in server_side(run.sent, [frame for frame in frames
-                                           if frame[1] >= run.started]):
+                                           if frame[1] >= run.started], timings["commits"]):
             print(line)
         print(client_delay(run, frames))
 

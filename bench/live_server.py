@@ -4,8 +4,9 @@
 
 Runs `gambero serve` unchanged except that `Broadcaster.publish` notes, for every frame, its
 seq, when the fan-out started and ended (time.perf_counter, the system's monotonic clock:
-comparable with the benchmark's), to how many clients and the CPU time it took; the list is
-written to FRAMES.json when the server stops (SIGTERM). `--frame-interval` replaces
+comparable with the benchmark's), to how many clients and the CPU time it took, and the feed
+notes when each commit's delta reached it; both lists are written to FRAMES.json when the
+server stops (SIGTERM). `--frame-interval` replaces
 `Options.frame_interval`, to compare.
 """
 
@@ -21,8 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api import live
 from api.live import Broadcaster, Frame, FrameSource
 from gambero.cli import main as gambero
+from timing.bus import Lagged
+from timing.core import Delta
 
 
 def main() -> int:
@@ -32,7 +36,16 @@ def main() -> int:
     parser.add_argument("serve", nargs=argparse.REMAINDER, help="gambero serve's arguments")
     args = parser.parse_args()
     frames: list[tuple[int, float, float, int, float]] = []
+    commits: list[tuple[int, float]] = []
     publish = Broadcaster.publish
+    absorb = live._Pending.absorb
+
+    def timed_absorb(self: live._Pending, message: Delta | Lagged) -> None:
+        if isinstance(message, Delta):
+            commits.append((message.seq, time.perf_counter()))
+        absorb(self, message)
+
+    live._Pending.absorb = timed_absorb  # type: ignore[method-assign]
 
     def timed_publish(self: Broadcaster, frame: Frame) -> None:
         started, cpu = time.perf_counter(), time.thread_time()
@@ -57,7 +70,7 @@ def main() -> int:
     try:
         return gambero(["serve", *serve])
     finally:
-        args.stats.write_text(json.dumps(frames))
+        args.stats.write_text(json.dumps({"frames": frames, "commits": commits}))
 
 
 if __name__ == "__main__":
