@@ -25,8 +25,9 @@ log = logging.getLogger("gambero.server")
 
 @dataclass
 class Options:
-    frame_interval: float = 0.25
-    """Seconds between live frames at most (a few frames a second)."""
+    frame_interval: float = 0.1
+    """Seconds between live frames at least (ten frames a second at most; fewer when the
+    fan-out to many clients takes long: `api.live.next_frame_due`)."""
     outbox: int = 64
     """Frames a websocket client may have waiting before it is resynced."""
     history: int = 256

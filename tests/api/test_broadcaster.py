@@ -7,7 +7,9 @@ import json
 import zlib
 from typing import Any
 
-from api.live import Broadcaster, DirectClient, Frame
+import pytest
+
+from api.live import Broadcaster, DirectClient, Frame, next_frame_due
 from api.view import LiveState
 from timing.eventfile import load_event
 
@@ -207,3 +209,8 @@ def test_a_detached_client_is_answered_pong_and_forgotten_when_lost() -> None:
     client.lost()
     client.lost()  # may come twice
     assert client not in broadcaster.clients
+
+
+def test_frames_come_further_apart_when_sending_them_takes_long() -> None:
+    assert next_frame_due(10.0, 10.02, 0.1) == pytest.approx(10.1)  # quick: an interval on
+    assert next_frame_due(10.0, 10.15, 0.1) == pytest.approx(10.3)  # slow: as long again
