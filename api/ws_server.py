@@ -158,7 +158,7 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
         waiting: Any = self.queue
         self.queue = _DISCARD  # type: ignore[assignment]
         self.handed_over = True
-        # What the app no longer needs: uvicorn keeps them for the app's lifetime only.
+        # Kept by uvicorn for the app (the scope, the handshake), which has returned.
         del self.scope, self.request, self.response
         while not waiting.empty():
             message = waiting.get_nowait()
