@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.live import Broadcaster, Frame, FrameSource
+from api.broadcast import Broadcaster
+from api.live import Frame, FrameSource
 from api.live_readers import LiveReaders
 from api.readers import IngestReaders, ReaderManager
 from api.view import LiveState, ResultsView

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from api.auth import Tokens
-from api.live import PONG, Client, DirectClient
+from api.broadcast import PONG, Client, DirectClient
 from api.runtime import Runtime
 from api.ws_server import DETACH
 

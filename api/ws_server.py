@@ -31,7 +31,7 @@ from websockets.extensions.permessage_deflate import (
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from api.live import DEFLATE_BITS
+from api.broadcast import DEFLATE_BITS
 
 DETACH = "gambero.detach"
 """scope["extensions"][DETACH]["detach"](handler) -> the connection (a `LiveWebSocket`)."""

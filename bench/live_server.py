@@ -23,7 +23,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api import live
-from api.live import Broadcaster, Frame, FrameSource
+from api.broadcast import Broadcaster
+from api.live import Frame, FrameSource
 from gambero.cli import main as gambero
 from timing.bus import Lagged
 from timing.core import Delta

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from api.live import Broadcaster, DirectClient, Frame, next_frame_due
+from api.broadcast import Broadcaster, DirectClient
+from api.live import Frame, next_frame_due
 from api.view import LiveState
 from timing.eventfile import load_event
 
@@ -104,7 +105,7 @@ def test_a_resume_goes_up_to_the_last_frame_published_not_beyond() -> None:
 
 
 class FakeConnection:
-    """What a detached websocket offers the feed (`api.live.LiveConnection`)."""
+    """What a detached websocket offers the feed (`api.broadcast.LiveConnection`)."""
 
     def __init__(self, deflate: bool = False) -> None:
         self.deflate = deflate

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from api.live import Client, DirectClient
+from api.broadcast import Client, DirectClient
 from api.runtime import Options
 from api.server import ADMIN_ENV
 
