@@ -17,7 +17,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from api.live import Broadcaster, Frame, apply_frame
+from api.broadcast import Broadcaster
+from api.live import Frame, apply_frame
 from api.readers import ReaderError, ReaderHealth
 from api.view import LiveState, RowMaker
 from timing.entries import apply_all

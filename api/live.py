@@ -1,22 +1,16 @@
-"""The live feed: the core's deltas coalesced into frames, fanned out to websocket clients.
+"""The live feed: the core's deltas coalesced into frames (fanned out by `api.broadcast`).
 
 `FrameSource` (in the process that runs the core) gathers the core's deltas for a short
-interval (a few frames a second at most), works out every row that changed, including the
-places behind a finisher who moved, and hands one `Frame` on. `Broadcaster` keeps the clients:
-each frame is encoded once per distinct race filter, never awaited per client: each client has
-a bounded outbox, and a client whose outbox is full is sent a fresh snapshot instead of what it
-missed (resynced), and dropped if that keeps happening. A client that reconnects with
-`since=SEQ` is sent what it missed from the recent frames, or a snapshot.
+interval (ten frames a second at most, fewer when sending them takes long), works out every
+row that changed, including the places behind a finisher who moved, and hands one `Frame` on
+to its sink (`api.broadcast.Broadcaster.publish`, and Redis with `REDIS_URL`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +62,8 @@ def apply_frame(state: LiveState, frame: Frame) -> None:
 
 
 class FrameSource:
-    """Turns the core's deltas into frames, at most one per `interval` seconds.
+    """Turns the core's deltas into frames, at most one per `interval` seconds (fewer when
+    sending them takes long: `next_frame_due`).
 
     A consumer task gathers the deltas as they are published (cheap: the bibs and races they
     name). The rows are worked out when a frame is due, or earlier when a request needs the
@@ -102,20 +97,21 @@ class FrameSource:
     async def run(self) -> None:
         consumer = asyncio.create_task(self._consume(), name="gambero-frames-consume")
         loop = asyncio.get_running_loop()
-        last_frame = float("-inf")
+        due = float("-inf")
         try:
             while True:
                 await self._dirty.wait()
-                wait = last_frame + self.interval - loop.time()
+                wait = due - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self._dirty.clear()
+                started = loop.time()
                 await self.sync()
                 frame, self._unsent = self._unsent, None
                 if frame is not None:
-                    last_frame = loop.time()
                     self.frames += 1
                     self.sink(frame)
+                    due = next_frame_due(started, loop.time(), self.interval)
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -193,6 +189,15 @@ class FrameSource:
         return frame
 
 
+def next_frame_due(started: float, ended: float, interval: float) -> float:
+    """When the next frame may go, the last one having been worked out and sent between
+    `started` and `ended`: `interval` after it started, and no sooner after it ended than it
+    took. With many clients a frame's fan-out takes long (about 0.1 s for 10,000): frames then
+    come further apart, and the feed never takes more than half of the server's time (the
+    rest is for the reads coming in and the requests)."""
+    return max(started + interval, ended + (ended - started))
+
+
 def merge(earlier: Frame, later: Frame) -> Frame:
     """One frame saying what two consecutive frames say."""
     rows = {row["bib"]: row for row in earlier.rows if row["race"] not in later.reload}
@@ -214,143 +219,3 @@ class _Pending:
             return
         self.bibs.update(row.bib for row in message.rows)
         self.races.update(message.races)
-
-
-def _encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
-
-
-class Client:
-    """One websocket's outbox. The sender task takes from it; None means: close, too slow."""
-
-    def __init__(self, races: RaceFilter, health: bool, size: int) -> None:
-        self.races = races
-        self.health = health
-        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(size)
-        self.resyncs = 0
-        self.dropped = False
-
-    def clear(self) -> None:
-        while not self.outbox.empty():
-            self.outbox.get_nowait()
-
-
-class Broadcaster:
-    def __init__(self, state: LiveState, *, outbox: int = 64, history: int = 256,
-                 max_resyncs: int = 3) -> None:
-        self.state = state
-        self.outbox_size = outbox
-        self.max_resyncs = max_resyncs
-        self.clients: set[Client] = set()
-        self.history: deque[Frame] = deque(maxlen=history)
-        self._snapshots: dict[tuple[int, RaceFilter], str] = {}
-        self.encodes = 0
-        self.resyncs = 0
-        self.drops = 0
-        self.last_frame_at = 0.0
-        self.published_seq = state.seq
-        """The last frame's seq. The state may be ahead of it: rows worked out early for a
-        request, whose frame waits for its tick."""
-
-    # -- clients ---------------------------------------------------------------------------
-
-    def connect(self, races: RaceFilter, since: int | None, health: bool = False) -> Client:
-        client = Client(races, health, self.outbox_size)
-        first = self._resume(races, since) if since is not None else None
-        client.outbox.put_nowait(first if first is not None else self.snapshot(races))
-        self.clients.add(client)
-        return client
-
-    def disconnect(self, client: Client) -> None:
-        self.clients.discard(client)
-
-    def _resume(self, races: RaceFilter, since: int) -> str | None:
-        """One delta with what a client at `since` missed, if the recent frames hold it (up
-        to the last frame published: the next frame goes on from there)."""
-        seq = self.published_seq
-        if since > seq or since < 0:
-            return None
-        missed = [frame for frame in self.history if frame.seq > since]
-        if since < seq and (not missed or missed[0].first_seq > since + 1):
-            return None
-        rows: dict[str, Row] = {}
-        reload: list[str] = []
-        for frame in missed:
-            for row in frame.rows:
-                rows[row["bib"]] = row
-            reload.extend(race for race in frame.reload if race not in reload)
-        for race in reload:  # reloaded races are fetched whole: their rows are not needed
-            rows = {bib: row for bib, row in rows.items() if row["race"] != race}
-        return _encode(self._delta(races, seq, since + 1, rows.values(), reload))
-
-    @staticmethod
-    def _delta(races: RaceFilter, seq: int, first_seq: int, rows: Iterable[Row],
-               reload: list[str]) -> dict[str, Any]:
-        return {"type": "delta", "seq": seq, "first_seq": first_seq,
-                "rows": [row for row in rows if races is None or row["race"] in races],
-                "reload": [race for race in reload if races is None or race in races]}
-
-    def snapshot(self, races: RaceFilter) -> str:
-        """The snapshot message for a race filter, encoded once per sequence number."""
-        key = (self.state.seq, races)
-        text = self._snapshots.get(key)
-        if text is None:
-            if len(self._snapshots) > 32:
-                self._snapshots.clear()
-            chosen = [race for race in self.state.races() if races is None or race.id in races]
-            text = self._snapshots[key] = _encode({
-                "type": "snapshot", "seq": self.state.seq,
-                "races": {race.id: {**guns_json(self.state, race.id),
-                                    "rows": self.state.rows(race.id)} for race in chosen}})
-            self.encodes += 1
-        return text
-
-    # -- fan-out -------------------------------------------------------------------------------
-
-    def publish(self, frame: Frame) -> None:
-        """Send a frame to every client, encoded once per race filter."""
-        self.history.append(frame)
-        self.published_seq = frame.seq
-        self.last_frame_at = time.monotonic()
-        encoded: dict[RaceFilter, str] = {}
-        for client in list(self.clients):
-            text = encoded.get(client.races)
-            if text is None:
-                text = encoded[client.races] = _encode(self._delta(
-                    client.races, frame.seq, frame.first_seq, frame.rows, frame.reload))
-                self.encodes += 1
-            self.offer(client, text)
-
-    def publish_health(self, message: dict[str, Any]) -> None:
-        text = _encode({"type": "health", **message})
-        for client in list(self.clients):
-            if client.health:
-                self.offer(client, text)
-
-    def resync_all(self) -> None:
-        """Every client gets a fresh snapshot (after a gap in the frames received)."""
-        self.history.clear()
-        self._snapshots.clear()
-        self.published_seq = self.state.seq
-        for client in list(self.clients):
-            client.clear()
-            client.outbox.put_nowait(self.snapshot(client.races))
-
-    def offer(self, client: Client, text: str) -> None:
-        if client.dropped:
-            return
-        try:
-            client.outbox.put_nowait(text)
-            return
-        except asyncio.QueueFull:
-            pass
-        client.clear()
-        client.resyncs += 1
-        if client.resyncs > self.max_resyncs:
-            client.dropped = True
-            self.drops += 1
-            self.clients.discard(client)
-            client.outbox.put_nowait(None)
-            return
-        self.resyncs += 1
-        client.outbox.put_nowait(self.snapshot(client.races))

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.live import Broadcaster, Frame, FrameSource
+from api.broadcast import Broadcaster
+from api.live import Frame, FrameSource
 from api.live_readers import LiveReaders
 from api.readers import IngestReaders, ReaderManager
 from api.view import LiveState, ResultsView
@@ -24,8 +25,9 @@ log = logging.getLogger("gambero.server")
 
 @dataclass
 class Options:
-    frame_interval: float = 0.25
-    """Seconds between live frames at most (a few frames a second)."""
+    frame_interval: float = 0.1
+    """Seconds between live frames at least (ten frames a second at most; fewer when the
+    fan-out to many clients takes long: `api.live.next_frame_due`)."""
     outbox: int = 64
     """Frames a websocket client may have waiting before it is resynced."""
     history: int = 256

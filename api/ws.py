@@ -1,4 +1,8 @@
-"""WS /ws/live: a snapshot, then coalesced deltas (docs/api.md, "Live feed")."""
+"""WS /ws/live: a snapshot, then coalesced deltas (docs/api.md, "Live feed").
+
+Under `gambero serve` (uvicorn with `api.ws_server.LiveWebSocket`) an accepted connection is
+detached: handed to the feed, which writes to it directly, and the endpoint returns. Under
+any other server it is served here, through ASGI, with a sender task per client."""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from api.auth import Tokens
-from api.live import Client
+from api.broadcast import PONG, Client, DirectClient
 from api.runtime import Runtime
+from api.ws_server import DETACH
 
 router = APIRouter(tags=["live"])
 
@@ -39,14 +44,21 @@ async def live(websocket: WebSocket,
             await websocket.close(POLICY_VIOLATION, "invalid or revoked token")
             return
         health = caller.role in ("admin", "timekeeper")
-    client = runtime.broadcaster.connect(frozenset(race) if race else None, since, health)
+    races = frozenset(race) if race else None
+    extension = websocket.scope.get("extensions", {}).get(DETACH)
+    if extension is not None:
+        direct = DirectClient(runtime.broadcaster, races, health)
+        direct.connection = extension["detach"](direct)
+        runtime.broadcaster.attach(direct, since)
+        return  # the connection stays open: the feed and the protocol have it now
+    client = runtime.broadcaster.connect(races, since, health)
     sender = asyncio.create_task(_send(websocket, client))
     try:
         while True:
             text = await websocket.receive_text()
             with contextlib.suppress(ValueError, AttributeError):
                 if json.loads(text).get("type") == "ping":
-                    runtime.broadcaster.offer(client, '{"type":"pong"}')
+                    runtime.broadcaster.offer(client, PONG)
     except WebSocketDisconnect:
         pass
     finally:

@@ -1,48 +1,58 @@
 """Live feed benchmark: N websocket clients on loopback while reads are posted at R reads/s.
 
     python bench/live.py                                   # 1,000 clients, 2,000 reads/s, 20 s
-    python bench/live.py --clients 5000 --seconds 30
+    python bench/live.py --clients 10000 --workers 3
 
-A `gambero serve` subprocess serves a generated event (the demo's). Client processes
-(`--workers`) connect the clients; each reads every frame but decodes only its sequence number.
-This process posts finish reads through the ingest route in batches every 50 ms. It prints the
-latency from posting a batch to each client receiving a frame that includes it (p50, p99,
-max), frames per second per client, the server's memory per idle client (resident memory with
-the clients connected, minus before, over N) and the server's CPU use. Clients and server
-share the machine: on a small machine the clients' own CPU use is part of what is measured.
+A `gambero serve` subprocess (bench/live_server.py: the same, with its fan-out timed) serves a
+generated event (the demo's). Client processes (`--workers`, bench/live_clients.py) connect
+the clients: raw sockets in one epoll loop per process, offering permessage-deflate as
+browsers do (`--no-deflate`: not). This process posts finish reads through the ingest route
+in batches every 50 ms (on time, without waiting for the answers), each chip read 8 times
+in a row as on a mat. It prints:
+- the server's side: a post's round trip (durable commit), post to its frame's fan-out start
+  (commit, coalescing, rows) and end (written to every socket), how long a fan-out takes;
+- the clients' side: post to the frame that includes it arriving at each client (p50, p99,
+  max), and how long after the fan-out ended the last client read it (the client processes'
+  own delay: on a small machine they compete with the server for the CPU);
+- frames per second per client, the server's resident memory per idle client (with the
+  clients connected and idle, minus before, over N), CPU use and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import csv
+import json
 import multiprocessing
 import os
 import random
-import re
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from array import array
+from dataclasses import dataclass
 from multiprocessing import Queue
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
+from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest import machine_line
+from live_clients import Clients, Report
 
 from gambero.demo import write_event
 
-SEQ = re.compile(rb'"seq":(\d+)')
 TOKEN = "gmb_bench-live-admin-token"
 BATCHES_PER_S = 20
+HERE = Path(__file__).resolve().parent
 
 
 def rss_kb(pid: int) -> int:
@@ -62,73 +72,108 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def client(url: str, arrivals: list[tuple[int, float]], connected: list[int]) -> None:
-    async with connect(url, max_size=None, compression=None, open_timeout=120) as ws:
-        await ws.recv()  # the snapshot
-        connected[0] += 1
-        async for message in ws:
-            data = message if isinstance(message, bytes) else message[:80].encode()
-            found = SEQ.search(data[:80])
-            if found:
-                arrivals.append((int(found.group(1)), time.perf_counter()))
+def histogram_percentile(histogram: array[int], fraction: float) -> int:
+    wanted = fraction * sum(histogram)
+    seen = 0
+    for millis, count in enumerate(histogram):
+        seen += count
+        if count and seen >= wanted:
+            return millis
+    return len(histogram)
 
 
-def clients_process(url: str, count: int, ready: Queue[int],
-                    stop: EventType, results: Queue[list[list[tuple[int, float]]]]) -> None:
-    """A process with `count` clients (perf_counter is the system's monotonic clock: its
-    times compare across processes)."""
+def load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
-    async def run() -> list[list[tuple[int, float]]]:
-        arrivals: list[list[tuple[int, float]]] = [[] for _ in range(count)]
-        connected = [0]
-        tasks = []
-        for index in range(count):
-            tasks.append(asyncio.create_task(client(url, arrivals[index], connected)))
-            if index % 100 == 99:
-                await asyncio.sleep(0.05)
-        while connected[0] < count:
-            await asyncio.sleep(0.05)
-        ready.put(count)
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        return arrivals
 
-    results.put(asyncio.run(run()))
+def clients_process(port: int, path: str, count: int, deflate: bool, ready: Queue[str],
+                    go: EventType, stop: EventType, sent: Queue[list[tuple[float, int]]],
+                    results: Queue[Report]) -> None:
+    clients = Clients(port, path, count, deflate)
+    try:
+        clients.connect_all()
+    except (OSError, ConnectionError) as error:
+        ready.put(f"client process: {error}")
+        return
+    ready.put("")
+    while not go.is_set():
+        clients.step(0.05)
+    cpu_before = time.process_time()
+    while not stop.is_set():
+        clients.step(0.05)
+    cpu = time.process_time() - cpu_before
+    results.put(clients.report(sent.get(), cpu))
 
 
 async def post_reads(base: str, chips: list[str], rate: int, seconds: float,
-                     sent: list[tuple[float, int]]) -> int:
+                     sent: list[tuple[float, float, int]]) -> int:
+    """Post a batch every 1/BATCHES_PER_S s, each on time whether or not the ones before
+    were answered (readers post on their own), as the readers of a race would."""
     rng = random.Random(7)
     per_batch = max(1, rate // BATCHES_PER_S)
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    posted = 0
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+
+    async def post(http: httpx.AsyncClient, reads: list[dict[str, Any]]) -> None:
+        t0 = time.perf_counter()
+        answer = await http.post("/api/readers/finish-main/reads", json={"reads": reads},
+                                 headers=headers)
+        sent.append((t0, time.perf_counter(), int(answer.json()["seq"])))
+
+    posts = []
+    limits = httpx.Limits(max_connections=BATCHES_PER_S * 5)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         started = time.perf_counter()
-        batch = 0
-        while time.perf_counter() - started < seconds:
-            due = started + batch / BATCHES_PER_S
-            if (wait := due - time.perf_counter()) > 0:
+        for batch in range(int(seconds * BATCHES_PER_S)):
+            if (wait := started + batch / BATCHES_PER_S - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
             now_ms = time.time_ns() // 1_000_000
             # A finish line: each chip read a few times in a row, as a mat does.
             reads = [{"chip": chips[(batch * per_batch + index) // 8 % len(chips)],
                       "time_ms": now_ms + index + rng.randint(0, 3)}
                      for index in range(per_batch)]
-            t0 = time.perf_counter()
-            answer = await http.post("/api/readers/finish-main/reads",
-                                     json={"reads": reads}, headers=headers)
-            sent.append((t0, int(answer.json()["seq"])))
-            posted += len(reads)
-            batch += 1
-    return posted
+            posts.append(asyncio.create_task(post(http, reads)))
+        await asyncio.gather(*posts)
+    sent.sort(key=lambda post: post[2])  # by seq: the clients' reports walk them in order
+    return len(posts) * per_batch
 
 
-async def measure(base: str, pid: int, clients: int, rate: int, seconds: float,
-                  chips: list[str], race: str | None, workers: int) -> None:
-    ws_url = base.replace("http://", "ws://") + "/ws/live" + (f"?race={race}" if race else "")
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def spread_line(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return (f"p50 {ms(statistics.median(values))}, p99 {ms(percentile(values, 0.99))}, "
+            f"max {ms(max(values))}")
+
+
+def server_side(sent: list[tuple[float, float, int]], frames: list[list[Any]],
+                commits: list[list[Any]]) -> list[str]:
+    """Figures from the server's own timing of each commit and fan-out."""
+    seqs = [int(frame[0]) for frame in frames]
+    committed = {int(seq): at for seq, at in commits}
+    to_start, to_end, feed = [], [], []
+    for t0, _, seq in sent:
+        index = bisect.bisect_left(seqs, seq)
+        if index < len(frames):
+            to_start.append(frames[index][1] - t0)
+            to_end.append(frames[index][2] - t0)
+            if seq in committed:
+                feed.append(frames[index][2] - committed[seq])
+    durations = [frame[2] - frame[1] for frame in frames if frame[3]]
+    cpu = [frame[4] for frame in frames if frame[3]]
+    return [f"post round trip (durable commit): {spread_line([b - a for a, b, _ in sent])}",
+            f"post to fan-out start: {spread_line(to_start)}",
+            f"post to fan-out end (written to every socket): {spread_line(to_end)}",
+            f"the feed alone, commit to fan-out end: {spread_line(feed)}",
+            f"fan-out of one frame to every client: {spread_line(durations)} "
+            f"({len(frames)} frames); the server's CPU time for it: {spread_line(cpu)}"]
+
+
+async def measure(base: str, port: int, pid: int, args: argparse.Namespace,
+                  chips: list[str]) -> Run:
+    ws_path = "/ws/live" + (f"?race={args.race}" if args.race else "")
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         now_ms = time.time_ns() // 1_000_000
         for race, wave in (("mile", "elite"), ("mile", "open"), ("kids", None)):
@@ -138,56 +183,89 @@ async def measure(base: str, pid: int, clients: int, rate: int, seconds: float,
     await asyncio.sleep(1)
     rss_before = rss_kb(pid)
     context = multiprocessing.get_context("spawn")
-    ready: Queue[int] = context.Queue()
-    results: Queue[list[list[tuple[int, float]]]] = context.Queue()
-    stop = context.Event()
-    shares = [clients // workers + (1 if index < clients % workers else 0)
-              for index in range(workers)]
+    ready: Queue[str] = context.Queue()
+    results: Queue[Report] = context.Queue()
+    sent_out: Queue[list[tuple[float, int]]] = context.Queue()
+    go, stop = context.Event(), context.Event()
+    shares = [args.clients // args.workers + (1 if index < args.clients % args.workers else 0)
+              for index in range(args.workers)]
     connect_started = time.perf_counter()
-    processes = [context.Process(target=clients_process, args=(ws_url, share, ready, stop,
-                                                               results))
+    processes = [context.Process(target=clients_process,
+                                 args=(port, ws_path, share, not args.no_deflate, ready, go,
+                                       stop, sent_out, results))
                  for share in shares if share]
     for process in processes:
         process.start()
     for _ in processes:
-        await asyncio.to_thread(ready.get, True, 900)
+        if failure := await asyncio.to_thread(ready.get, True, 900):
+            sys.exit(failure)
     connect_s = time.perf_counter() - connect_started
     await asyncio.sleep(2)
     rss_idle = rss_kb(pid)
+    idle_load = load()
+    go.set()
     cpu_before = cpu_s(pid)
-    sent: list[tuple[float, int]] = []
+    workers_cpu_before = sum(cpu_s(process.pid or 0) for process in processes)
+    sent: list[tuple[float, float, int]] = []
     run_started = time.perf_counter()
-    posted = await post_reads(base, chips, rate, seconds, sent)
+    posted = await post_reads(base, chips, args.rate, args.seconds, sent)
     await asyncio.sleep(2)  # the last frames
     elapsed = time.perf_counter() - run_started
     cpu_used = cpu_s(pid) - cpu_before
+    workers_cpu = sum(cpu_s(process.pid or 0) for process in processes) - workers_cpu_before
+    busy_load = load()
     stop.set()
-    arrivals = [received for _ in processes
-                for received in await asyncio.to_thread(results.get, True, 300)]
+    for _ in processes:
+        sent_out.put([(t0, seq) for t0, _, seq in sent])
+    reports = [await asyncio.to_thread(results.get, True, 300) for _ in processes]
     for process in processes:
         process.join(30)
-    latencies: list[float] = []
-    frames = 0
-    for received in arrivals:
-        frames += len(received)
-        position = 0
-        for t0, seq in sent:
-            while position < len(received) and received[position][0] < seq:
-                position += 1
-            if position < len(received):
-                latencies.append(received[position][1] - t0)
+    histogram = array("q", bytes(8 * len(reports[0].histogram)))
+    for report in reports:
+        for millis, count in enumerate(report.histogram):
+            histogram[millis] += count
+    samples = sum(histogram)
     print(machine_line())
-    print(f"clients {clients}, reads posted {posted} in {seconds:g} s "
-          f"({posted / seconds:.0f}/s, {len(sent)} posts), connecting took {connect_s:.1f} s")
-    if latencies:
-        print(f"post-to-frame latency: p50 {statistics.median(latencies) * 1000:.0f} ms, "
-              f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms, "
-              f"max {max(latencies) * 1000:.0f} ms ({len(latencies)} samples; "
-              f"{len(sent) * clients - len(latencies)} missing)")
-    print(f"frames per client per second: {frames / clients / elapsed:.2f}")
+    print(f"clients {args.clients} in {len(processes)} processes "
+          f"({'offering' if not args.no_deflate else 'not offering'} permessage-deflate), "
+          f"reads posted {posted} in {args.seconds:g} s ({posted / args.seconds:.0f}/s, "
+          f"{len(sent)} posts), connecting took {connect_s:.1f} s")
+    print(f"{idle_load} (clients idle); {busy_load} (after posting)")
+    if samples:
+        print(f"post-to-frame latency at the clients: "
+              f"p50 {histogram_percentile(histogram, 0.5)} ms, "
+              f"p99 {histogram_percentile(histogram, 0.99)} ms, "
+              f"max {max(i for i, count in enumerate(histogram) if count)} ms "
+              f"({samples} samples; {sum(report.missing for report in reports)} missing, "
+              f"{sum(report.closed for report in reports)} clients closed)")
+    print(f"frames per client per second: "
+          f"{sum(report.frames for report in reports) / args.clients / elapsed:.2f}")
     print(f"server memory: {rss_before / 1024:.0f} MB before clients, {rss_idle / 1024:.0f} MB "
-          f"with them idle: {(rss_idle - rss_before) / clients:.1f} KB per idle client")
-    print(f"server CPU while posting: {cpu_used / elapsed * 100:.0f}% of one core")
+          f"with them idle: {(rss_idle - rss_before) / args.clients:.1f} KB per idle client")
+    print(f"server CPU while posting: {cpu_used / elapsed * 100:.0f}% of one core; client "
+          f"processes: {workers_cpu / elapsed * 100:.0f}% of one core in all")
+    last_read: dict[int, float] = {}
+    for report in reports:
+        for seq, (_, last, _) in report.spread.items():
+            last_read[seq] = max(last, last_read.get(seq, last))
+    return Run(sent, last_read, run_started)
+
+
+@dataclass
+class Run:
+    sent: list[tuple[float, float, int]]
+    """Per post: when it was sent, when it was answered, its seq."""
+    last_read: dict[int, float]
+    """Per frame seq: when the last client read it."""
+    started: float
+    """When the posting started."""
+
+
+def client_delay(run: Run, frames: list[list[Any]]) -> str:
+    """How long after a fan-out ended its last client read the frame."""
+    delays = [run.last_read[int(frame[0])] - frame[2] for frame in frames
+              if int(frame[0]) in run.last_read and frame[1] >= run.started]
+    return f"last client's read after the fan-out ended: {spread_line(delays)}"
 
 
 def main() -> None:
@@ -200,9 +278,13 @@ def main() -> None:
     parser.add_argument("--race", help="clients follow this race only (default: all)")
     parser.add_argument("--workers", type=int, default=2,
                         help="processes the clients are spread over (default 2)")
+    parser.add_argument("--frame-interval", type=float,
+                        help="the server's frame interval (default: its own)")
+    parser.add_argument("--no-deflate", action="store_true",
+                        help="clients do not offer permessage-deflate")
     args = parser.parse_args()
     # Each client is a socket at both ends: raise the open-files limit as far as allowed
-    # (the server inherits it).
+    # (the server and the client processes inherit it).
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if hard < args.clients + 100:
@@ -213,10 +295,13 @@ def main() -> None:
             chips = [row["chips"].split()[0] for row in csv.DictReader(table)]
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
         env["GAMBERO_ADMIN_TOKEN"] = TOKEN
+        stats = Path(folder) / "frames.json"
+        command = [sys.executable, str(HERE / "live_server.py"), "--stats", str(stats)]
+        if args.frame_interval is not None:
+            command += ["--frame-interval", str(args.frame_interval)]
+        command += ["--", str(event), "--port", str(args.port), "--no-readers"]
         log = (Path(folder) / "server.log").open("wb")
-        server = subprocess.Popen([sys.executable, "-m", "gambero", "serve", str(event),
-                                   "--port", str(args.port)], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{args.port}"
         try:
             for _ in range(300):
@@ -225,12 +310,17 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            asyncio.run(measure(base, server.pid, args.clients, args.rate, args.seconds,
-                                chips, args.race, args.workers))
+            run = asyncio.run(measure(base, args.port, server.pid, args, chips))
         finally:
             server.terminate()
-            server.wait(15)
+            server.wait(120)
             log.close()
+        timings = json.loads(stats.read_text())
+        frames = timings["frames"]
+        for line in server_side(run.sent, [frame for frame in frames
+                                           if frame[1] >= run.started], timings["commits"]):
+            print(line)
+        print(client_delay(run, frames))
 
 
 if __name__ == "__main__":

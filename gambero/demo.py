@@ -130,7 +130,7 @@ def _demo(args: argparse.Namespace) -> int:
     from api.runtime import Options
     from api.server import running
     from gambero.demo_race import SimulatedDemoRace, plan
-    from gambero.serve import WEBSOCKETS
+    from gambero.serve import UVICORN_WEBSOCKETS
     from readers.session import SessionSettings
 
     if args.speed <= 0 or args.athletes < 10:
@@ -175,7 +175,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     os.environ.pop("DATABASE_URL", None)  # the demo always has its own database
     app = create_app(demo_runtime)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws=WEBSOCKETS)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                **UVICORN_WEBSOCKETS)
     return EXIT_OK
 
 

@@ -12,9 +12,12 @@ from typing import Any
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNUSABLE_INPUT = 2
-WEBSOCKETS = "websockets-sansio"
-"""uvicorn's websocket implementation: about half the memory per connection of its older
-`websockets` one (which it says it will replace with this)."""
+WEBSOCKETS = "api.ws_server:LiveWebSocket"
+"""uvicorn's websocket protocol: its websockets-sansio one (half the memory per connection of
+its older `websockets` one) with /ws/live's connections detached from the app
+(`api.ws_server`)."""
+UVICORN_WEBSOCKETS: dict[str, Any] = {"ws": WEBSOCKETS}
+"""uvicorn's websocket settings for serve, demo and the tests."""
 
 
 def add_commands(commands: Any) -> None:
@@ -86,7 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(lambda: running(url, event, options, event_name=args.event_name))
     print(f"gambero serve: database {database.shown_url(url)}; http://{args.host}:{args.port}/",
           file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", ws=WEBSOCKETS)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **UVICORN_WEBSOCKETS)
     return EXIT_OK
 
 

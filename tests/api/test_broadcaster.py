@@ -1,11 +1,16 @@
-"""The fan-out rules without sockets: bounded outboxes, resync, drop, encode once, resume."""
+"""The fan-out rules without sockets: bounded outboxes, resync, drop, encode once, resume;
+for detached websockets too (written to at once, a backlog only while the socket is full)."""
 
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
-from api.live import Broadcaster, Frame
+import pytest
+
+from api.broadcast import Broadcaster, DirectClient
+from api.live import Frame, next_frame_due
 from api.view import LiveState
 from timing.eventfile import load_event
 
@@ -97,3 +102,116 @@ def test_a_resume_goes_up_to_the_last_frame_published_not_beyond() -> None:
     assert resumed["rows"] == [row("mile", "1", 1)]
     assert drain(broadcaster.connect(None, 4).outbox)[0]["rows"] == []
     assert drain(broadcaster.connect(None, 5).outbox)[0]["type"] == "snapshot"
+
+
+class FakeConnection:
+    """What a detached websocket offers the feed (`api.broadcast.LiveConnection`)."""
+
+    def __init__(self, deflate: bool = False) -> None:
+        self.deflate = deflate
+        self.writing_paused = False
+        self.written: list[bytes] = []
+        self.closed: tuple[int, str] | None = None
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def messages(self) -> list[Any]:
+        out = [json.loads(decode_frame(data)) for data in self.written]
+        self.written.clear()
+        return out
+
+
+def decode_frame(data: bytes) -> bytes:
+    """A server's text frame (RFC 6455 5.2), compressed or not (RFC 7692): its payload."""
+    assert data[0] & 0x0F == 0x1 and data[0] & 0x80  # text, final
+    length, start = data[1] & 0x7F, 2
+    if length == 126:
+        length, start = int.from_bytes(data[2:4], "big"), 4
+    elif length == 127:
+        length, start = int.from_bytes(data[2:10], "big"), 10
+    payload = data[start:]
+    assert len(payload) == length
+    if data[0] & 0x40:
+        return zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+    return payload
+
+
+def direct(broadcaster: Broadcaster, connection: FakeConnection,
+           races: frozenset[str] | None = None, since: int | None = None) -> DirectClient:
+    client = DirectClient(broadcaster, races, False)
+    client.connection = connection
+    broadcaster.attach(client, since)
+    return client
+
+
+def test_a_detached_client_is_written_each_frame_at_once_compressed_if_it_asked() -> None:
+    live = state()
+    broadcaster = Broadcaster(live)
+    plain, deflate = FakeConnection(), FakeConnection(deflate=True)
+    direct(broadcaster, plain)
+    direct(broadcaster, deflate)
+    queued = broadcaster.connect(None, None)
+    big = [row("mile", str(bib), bib) for bib in range(1, 200)]
+    broadcaster.publish(frame(live, 1, *big))
+    expected = drain(queued.outbox)
+    assert [m["type"] for m in expected] == ["snapshot", "delta"]
+    assert plain.messages() == expected
+    compressed = list(deflate.written)
+    assert deflate.messages() == expected
+    assert all(data[0] & 0x40 for data in compressed)  # both large enough to be compressed
+    assert len(compressed[1]) < len(json.dumps(expected[1])) / 2
+    # One frame, encoded and compressed once: the same bytes object for every such client.
+    others = [FakeConnection(deflate=True) for _ in range(3)]
+    for connection in others:
+        direct(broadcaster, connection)
+    broadcaster.publish(frame(live, 2, row("mile", "1", 2)))
+    assert len({id(connection.written[-1]) for connection in others}) == 1
+
+
+def test_a_detached_client_that_is_not_keeping_up_waits_then_resyncs_then_is_closed() -> None:
+    live = state()
+    broadcaster = Broadcaster(live, outbox=2, max_resyncs=1)
+    connection = FakeConnection()
+    client = direct(broadcaster, connection)
+    assert [m["type"] for m in connection.messages()] == ["snapshot"]
+    connection.writing_paused = True  # its socket's buffer is full
+    broadcaster.publish(frame(live, 1, row("mile", "1", 1)))
+    broadcaster.publish(frame(live, 2, row("mile", "1", 2)))
+    assert connection.written == [] and client.backlog is not None and len(client.backlog) == 2
+    connection.writing_paused = False
+    client.writable()  # drained: what waited goes out, in order
+    assert [m["seq"] for m in connection.messages()] == [1, 2]
+    assert client.backlog is None
+    connection.writing_paused = True
+    for seq in range(3, 6):  # the third overflows the backlog of 2: a snapshot instead
+        broadcaster.publish(frame(live, seq, row("mile", "1", seq)))
+    assert broadcaster.resyncs == 1 and client.backlog is not None
+    assert [json.loads(message.text)["type"] for message in client.backlog] == ["snapshot"]
+    for seq in range(6, 9):  # falls behind again before catching up: closed
+        broadcaster.publish(frame(live, seq, row("mile", "1", seq)))
+    assert client.dropped and client not in broadcaster.clients and broadcaster.drops == 1
+    assert connection.closed == (1013, "too slow: reconnect with since=")
+
+
+def test_a_detached_client_is_answered_pong_and_forgotten_when_lost() -> None:
+    live = state()
+    broadcaster = Broadcaster(live)
+    connection = FakeConnection()
+    client = direct(broadcaster, connection, since=0)
+    assert connection.messages()[0]["type"] == "delta"  # resumed: nothing missed
+    client.received('{"type":"ping"}')
+    client.received("not json")
+    client.received('["ping"]')
+    assert connection.messages() == [{"type": "pong"}]
+    client.lost()
+    client.lost()  # may come twice
+    assert client not in broadcaster.clients
+
+
+def test_frames_come_further_apart_when_sending_them_takes_long() -> None:
+    assert next_frame_due(10.0, 10.02, 0.1) == pytest.approx(10.1)  # quick: an interval on
+    assert next_frame_due(10.0, 10.15, 0.1) == pytest.approx(10.3)  # slow: as long again

@@ -1,5 +1,7 @@
 """WS /ws/live over a real connection: snapshot, deltas, `since=` resume, race filters, health
-for timekeepers, coalescing, and a client that does not read never slowing the others."""
+for timekeepers, coalescing, and a client that does not read never slowing the others;
+connections detached from the app under `gambero serve`'s protocol, served through ASGI
+under another."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from api.broadcast import Client, DirectClient
 from api.runtime import Options
 from api.server import ADMIN_ENV
 
@@ -193,3 +196,62 @@ async def test_ping_is_answered_and_a_bad_token_refused(base: str) -> None:
         assert (await receive(ws))["type"] == "snapshot"
         health = await receive_type(ws, "health")
         assert health["seq"] == 0 and len(health["readers"]) == 5
+
+
+async def test_gambero_serve_detaches_connections_and_compresses_each_frame_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ADMIN_ENV, ADMIN)
+    apps: list[Any] = []
+    options = Options(frame_interval=0.05)
+    async with serving(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", EXAMPLE, options,
+                       apps) as base:
+        broadcaster = apps[0].state.runtime.broadcaster
+        async with httpx.AsyncClient(base_url=base) as http, \
+                connect(ws_url(base)) as deflate, \
+                connect(ws_url(base), compression=None) as plain:
+            assert deflate.response is not None and plain.response is not None
+            offer = deflate.response.headers["Sec-WebSocket-Extensions"]
+            assert "permessage-deflate" in offer
+            assert "server_no_context_takeover" in offer
+            assert "client_no_context_takeover" in offer
+            assert "Sec-WebSocket-Extensions" not in plain.response.headers
+            assert (await receive(deflate))["type"] == (await receive(plain))["type"] == "snapshot"
+            assert len(broadcaster.clients) == 2
+            assert all(isinstance(client, DirectClient) for client in broadcaster.clients)
+            assert sorted(client.connection.deflate for client in broadcaster.clients) == [
+                False, True]
+            first = await finish_reads(http, [("058000120007", 400_000)])
+            for ws in (deflate, plain):
+                delta = await receive_type(ws, "delta")
+                assert delta["seq"] == first["seq"] and delta["rows"][0]["bib"] == "1"
+            await deflate.send('{"type":"ping"}')
+            assert (await receive_type(deflate, "pong")) == {"type": "pong"}
+        for _ in range(200):  # both closed: the feed forgets them (bounded wait)
+            if not broadcaster.clients:
+                break
+            await asyncio.sleep(0.025)
+        assert not broadcaster.clients
+
+
+async def test_the_feed_without_detaching_under_another_websocket_protocol(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under uvicorn's own protocol (as under any ASGI server) /ws/live serves the same feed
+    through ASGI, with a sender task per client."""
+    monkeypatch.setenv(ADMIN_ENV, ADMIN)
+    apps: list[Any] = []
+    options = Options(frame_interval=0.05)
+    async with serving(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}", EXAMPLE, options, apps,
+                       websockets={"ws": "websockets-sansio"}) as base:
+        broadcaster = apps[0].state.runtime.broadcaster
+        async with httpx.AsyncClient(base_url=base) as http, connect(ws_url(base)) as ws:
+            assert (await receive(ws))["type"] == "snapshot"
+            assert [type(client) for client in broadcaster.clients] == [Client]
+            first = await finish_reads(http, [("058000120007", 400_000)])
+            delta = await receive_type(ws, "delta")
+            assert delta["seq"] == first["seq"] and delta["rows"][0]["bib"] == "1"
+            await ws.send('{"type":"ping"}')
+            assert (await receive_type(ws, "pong")) == {"type": "pong"}
+        async with connect(ws_url(base, f"since={first['seq']}")) as ws:
+            assert (await receive(ws)) == {"type": "delta", "seq": first["seq"],
+                                           "first_seq": first["seq"] + 1, "rows": [],
+                                           "reload": []}

@@ -13,19 +13,21 @@ import uvicorn
 from api.app import create_app
 from api.runtime import Options
 from api.server import running
-from gambero.serve import WEBSOCKETS
+from gambero.serve import UVICORN_WEBSOCKETS
 
 
 @contextlib.asynccontextmanager
-async def serving(url: str, event: Path, options: Options,
-                  apps: list[Any] | None = None) -> AsyncIterator[str]:
+async def serving(url: str, event: Path, options: Options, apps: list[Any] | None = None,
+                  websockets: dict[str, Any] | None = None) -> AsyncIterator[str]:
     """Yields the base URL (http://127.0.0.1:PORT) once the server is up; stops it after.
-    The app is appended to `apps` if given (to look at its state)."""
+    The app is appended to `apps` if given (to look at its state). `websockets`: uvicorn's
+    websocket settings, if not `gambero serve`'s."""
     app = create_app(lambda: running(url, event, options))
     if apps is not None:
         apps.append(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="on", ws=WEBSOCKETS)
+                            lifespan="on",
+                            **(UVICORN_WEBSOCKETS if websockets is None else websockets))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
