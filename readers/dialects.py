@@ -106,7 +106,8 @@ class RaceResultDialect(Dialect):
         line = text.strip()
         clock = self._GETTIME.fullmatch(line)
         if clock:
-            return Reply([], _raceresult_clock(clock))
+            reader_clock = _raceresult_clock(clock)
+            return None if reader_clock is None else Reply([], reader_clock)
         count = self._PASSINGS.fullmatch(line)
         if count:
             total = int(count.group(1))
@@ -124,13 +125,17 @@ class RaceResultDialect(Dialect):
         return []
 
 
-def _raceresult_clock(match: re.Match[str]) -> ReaderClock:
+def _raceresult_clock(match: re.Match[str]) -> ReaderClock | None:
+    """The clock a GETTIME reply gives; None for an impossible one (`2026-13-10`)."""
     day, hours, minutes, seconds, fraction = match.groups()
     time_of_day = timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds),
                             microseconds=int((fraction or "0").ljust(6, "0")))
-    if day.startswith("0000-00-"):
-        return ReaderClock(undated_time(int(day[-2:]), time_of_day), dated=False)
-    return ReaderClock(datetime.fromisoformat(day) + time_of_day, dated=True)
+    try:
+        if day.startswith("0000-00-"):
+            return ReaderClock(undated_time(int(day[-2:]), time_of_day), dated=False)
+        return ReaderClock(datetime.fromisoformat(day) + time_of_day, dated=True)
+    except (ValueError, OverflowError):
+        return None
 
 
 class UltraDialect(Dialect):

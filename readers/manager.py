@@ -13,6 +13,8 @@ How event.toml names a reader's link (`[[readers]]`, one of):
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
@@ -23,6 +25,8 @@ from readers.transports.base import Transport
 from readers.transports.replay import FileReplay
 from readers.transports.tcp import LISTEN_PREFIX, TcpClient, TcpServer, split_address
 from timing.model import Event, ReaderConfig
+
+log = logging.getLogger("gambero.readers")
 
 DEFAULT_TCP_PORTS = {"ipico": 10000, "ultra": 23, "raceresult": 3601, "p3": 5403,
                      "llrp": 5084}
@@ -122,8 +126,17 @@ class ReaderManager:
             session.start()
 
     async def stop_all(self) -> None:
-        for session in list(self.sessions.values()):
+        """Stop every session at once (each hands over what it read, up to its flush timeout);
+        one that fails is logged and does not keep the others running."""
+        await asyncio.gather(*(self._stop_quietly(session)
+                               for session in list(self.sessions.values())))
+
+    @staticmethod
+    async def _stop_quietly(session: ReaderSession) -> None:
+        try:
             await session.stop()
+        except Exception:
+            log.exception("reader %s: stopping failed", session.config.id)
 
     def ingested(self, reader_id: str, answer: Answer) -> None:
         """The API stored reads for an ingest reader: count them in its health."""

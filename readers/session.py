@@ -121,19 +121,30 @@ class ReaderSession:
             return
         link, submit = self._tasks
         link.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await link
+        await self._finish(link)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drained(), flush_timeout_s)
         submit.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await submit
+        await self._finish(submit)
         self._tasks = []
         self.health.running = False
         self.health.alarm = None  # stopped on purpose: nothing to attend to
         self._set_connected(False)
         close = getattr(self.transport, "shutdown", None) or self.transport.close
-        await close()
+        try:
+            await close()
+        except Exception:  # a transport must not keep the others from stopping
+            log.exception("reader %s: closing the link failed", self.config.id)
+
+    async def _finish(self, task: asyncio.Task[None]) -> None:
+        """Wait for a cancelled task; what it failed with is logged, not raised, so that a
+        stop always completes."""
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("reader %s: task %s failed", self.config.id, task.get_name())
 
     @property
     def running(self) -> bool:
@@ -151,7 +162,12 @@ class ReaderSession:
         failures = 0
         try:
             while True:
-                delivered = await self._one_connection()
+                try:
+                    delivered = await self._one_connection()
+                except Exception as error:  # a bug must not end the session: log, reconnect
+                    log.exception("reader %s: unexpected error on the link", self.config.id)
+                    self._lost(f"unexpected error: {error!r}")
+                    delivered = False  # counted as a failure: backs off if it repeats
                 if getattr(self.transport, "ended", False):
                     await self.drained()
                     self.health.alarm = self.health.last_error = None  # done, not failed

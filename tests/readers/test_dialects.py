@@ -42,6 +42,7 @@ def test_race_result_fetches_what_it_has_not_seen_and_reads_its_clock() -> None:
     assert undated is not None and undated.clock == ReaderClock(
         undated_time(1, timedelta(seconds=2, microseconds=773_000)), False)
     assert dialect.on_line("SETPROTOCOL;2.0") is None
+    assert dialect.on_line("GETTIME;2026-13-10;09:00:00.000") is None     # no month 13: ignored
 
 
 def test_race_result_resumes_from_the_journal_after_a_restart() -> None:

@@ -1,0 +1,102 @@
+"""Sessions that meet the unexpected: a reply that breaks a dialect, a session that fails to
+stop, a journal that refuses writes or never answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+import pytest
+
+from readers.dialects import RaceResultDialect, Reply
+from readers.manager import ReaderManager
+from readers.protocols.raceresult import encode_raceresult
+from readers.session import ReaderSession, SessionSettings
+from timing.model import ReaderConfig
+
+from .helpers import DedupSink, ScriptedTransport, eventually
+
+FAST = SessionSettings(backoff_initial_s=0.02, backoff_max_s=0.1, drift_limit_ms=10**9)
+T0 = datetime(2026, 5, 10, 9, 0, 0)
+
+
+def passing(number: int, chip: str = "1001") -> bytes:
+    return encode_raceresult(number, chip, T0.replace(second=number % 60), pushed=True)
+
+
+class BrokenDialect(RaceResultDialect):
+    """A dialect with a bug: the line `BOOM` makes it raise."""
+
+    def on_line(self, text: str) -> Reply | None:
+        if text.strip() == "BOOM":
+            raise RuntimeError("dialect bug")
+        return super().on_line(text)
+
+
+async def test_an_impossible_clock_reply_is_ignored_and_the_session_reads_on() -> None:
+    transport = ScriptedTransport()
+    sink = DedupSink()
+    session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), transport, sink,
+                            settings=FAST)
+    session.start()
+    try:
+        transport.feed(b"GETTIME;2026-13-10;09:00:00.000\r\n")
+        transport.feed(passing(1))
+        await eventually(lambda: session.health.reads == 1, what="the passing")
+        assert transport.opens == 1 and session.health.connected
+        assert not session.clock.measured           # the bad reply measured nothing
+    finally:
+        await session.stop()
+
+
+async def test_an_unexpected_error_on_the_link_is_logged_and_the_session_reconnects(
+        caplog: pytest.LogCaptureFixture) -> None:
+    transport = ScriptedTransport()
+    sink = DedupSink()
+    session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), transport, sink,
+                            settings=FAST, dialect=BrokenDialect())
+    session.start()
+    try:
+        transport.feed(passing(1) + b"BOOM\r\n")
+        await eventually(lambda: transport.opens == 2, what="the reconnect")
+        assert "dialect bug" in caplog.text
+        transport.feed(passing(2))
+        await eventually(lambda: session.health.reads == 2, what="reads after the error")
+        assert session.health.connected and session.health.reconnects == 1
+    finally:
+        await session.stop()                       # completes, raises nothing
+    assert not session.running
+
+
+async def test_stop_all_stops_every_session_even_when_one_fails_to_stop(
+        caplog: pytest.LogCaptureFixture) -> None:
+    manager = ReaderManager(DedupSink(), settings=FAST)
+    for name in ("a", "b", "c"):
+        manager.add(ReaderConfig(name, "finish", "raceresult"), ScriptedTransport())
+    manager.start_all()
+
+    async def failing_stop(flush_timeout_s: float = 10.0) -> None:
+        raise RuntimeError("cannot stop a")
+
+    manager.sessions["a"].stop = failing_stop  # type: ignore[method-assign]
+    await asyncio.wait_for(manager.stop_all(), 10)
+    assert "cannot stop a" in caplog.text
+    assert not manager.sessions["b"].running and not manager.sessions["c"].running
+
+
+async def test_a_session_whose_link_task_died_still_stops(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR)
+    session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), ScriptedTransport(),
+                            DedupSink(), settings=FAST)
+    session.start()
+
+    async def died() -> None:
+        raise RuntimeError("link task died")
+
+    session._tasks[0].cancel()
+    session._tasks[0] = asyncio.create_task(died())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(session.stop(), 10)   # logs the failure instead of raising it
+    assert "link task died" in caplog.text and not session.running
