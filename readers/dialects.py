@@ -8,7 +8,8 @@ for too much is harmless, asking for too little loses reads, so each dialect err
 - RACE RESULT (TCP 3601): `SETPROTOCOL;2.0`, `GETTIME`, push mode on (`SETPUSHPASSINGS;1;0`),
   then `PASSINGS` for the count and a fetch `<first>:<count>` of every passing after the last
   passing number seen (all of them on the first connection: a decoder file belongs to one event;
-  a count below the last number seen means a new file, fetched from 1). Push is switched on
+  a count below the last number seen, or a file number other than the last one in a
+  `PASSINGS;<count>;<file>` reply, means a new file, fetched from 1). Push is switched on
   before the fetch, so nothing falls between the two. Sources: raceresult.com knowledge base
   article 19; ndf-zz/metarace `decoder/rrs.py`.
 - Ultra (TCP 23): `R` starts reading, `r` asks for the clock (reply `HH:MM:SS DD-MM-YYYY (n)`).
@@ -87,10 +88,13 @@ class Dialect:
 class RaceResultDialect(Dialect):
     rewinds = True
     _GETTIME = re.compile(r"GETTIME;(\d{4}-\d{2}-\d{2});(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")
-    _PASSINGS = re.compile(r"(?:PASSINGS;)?(\d+)")
+    _PASSINGS = re.compile(r"PASSINGS;(\d+)(?:;(\d+))?|(\d+)")
+    """`PASSINGS;17`, `PASSINGS;17;3` (3: the decoder's file number), or a bare `17` (older
+    firmware)."""
 
     def __init__(self) -> None:
         self.last_passing = 0
+        self.file_number: int | None = None
 
     def resume(self, last_sequence: int) -> None:
         self.last_passing = max(self.last_passing, last_sequence)
@@ -110,8 +114,12 @@ class RaceResultDialect(Dialect):
             return None if reader_clock is None else Reply([], reader_clock)
         count = self._PASSINGS.fullmatch(line)
         if count:
-            total = int(count.group(1))
-            if total < self.last_passing:
+            total = int(count.group(1) or count.group(3))
+            file_number = int(count.group(2)) if count.group(2) else None
+            new_file = file_number is not None and self.file_number not in (None, file_number)
+            if file_number is not None:
+                self.file_number = file_number
+            if total < self.last_passing or new_file:
                 self.last_passing = 0  # a new decoder file
             if total > self.last_passing:
                 first = self.last_passing + 1

@@ -45,6 +45,17 @@ def test_race_result_fetches_what_it_has_not_seen_and_reads_its_clock() -> None:
     assert dialect.on_line("GETTIME;2026-13-10;09:00:00.000") is None     # no month 13: ignored
 
 
+def test_race_result_reads_the_count_reply_with_a_file_number() -> None:
+    dialect = RaceResultDialect()
+    assert dialect.on_line("PASSINGS;17;3").send == [b"1:17\r\n"]  # type: ignore[union-attr]
+    dialect.on_records([read(17)])
+    assert dialect.on_line("PASSINGS;20;3").send == [b"18:3\r\n"]  # type: ignore[union-attr]
+    dialect.on_records([read(20)])
+    # Another file number: a new decoder file, fetched whole even though it holds more.
+    assert dialect.on_line("PASSINGS;25;4").send == [b"1:25\r\n"]  # type: ignore[union-attr]
+    assert dialect.on_line("17;3") is None           # a file number only after PASSINGS;
+
+
 def test_race_result_resumes_from_the_journal_after_a_restart() -> None:
     dialect = RaceResultDialect()
     dialect.resume(40)
