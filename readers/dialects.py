@@ -7,7 +7,8 @@ for too much is harmless, asking for too little loses reads, so each dialect err
 
 - RACE RESULT (TCP 3601): `SETPROTOCOL;2.0`, `GETTIME`, push mode on (`SETPUSHPASSINGS;1;0`),
   then `PASSINGS` for the count and a fetch `<first>:<count>` of every passing after the last
-  passing number seen (all of them on the first connection: a decoder file belongs to one event;
+  passing number seen when the connection opened (a passing pushed before the count reply does
+  not move that start on; all of them on the first connection: a decoder file belongs to one event;
   a count below the last number seen, or a file number other than the last one in a
   `PASSINGS;<count>;<file>` reply, means a new file, fetched from 1). Push is switched on
   before the fetch, so nothing falls between the two. Sources: raceresult.com knowledge base
@@ -95,11 +96,17 @@ class RaceResultDialect(Dialect):
     def __init__(self) -> None:
         self.last_passing = 0
         self.file_number: int | None = None
+        self._fetch_from = 1
+        """The first passing the next count reply fetches: one past the last seen when the
+        connection opened. Passings pushed before the count reply raise `last_passing` but not
+        this, so the ones made while the link was down are still fetched."""
 
     def resume(self, last_sequence: int) -> None:
         self.last_passing = max(self.last_passing, last_sequence)
+        self._fetch_from = max(self._fetch_from, self.last_passing + 1)
 
     def on_connect(self, reconnect: bool) -> list[bytes]:
+        self._fetch_from = self.last_passing + 1
         return [b"SETPROTOCOL;2.0\r\n", b"GETTIME\r\n", b"SETPUSHPASSINGS;1;0\r\n",
                 b"PASSINGS\r\n"]
 
@@ -121,8 +128,9 @@ class RaceResultDialect(Dialect):
                 self.file_number = file_number
             if total < self.last_passing or new_file:
                 self.last_passing = 0  # a new decoder file
-            if total > self.last_passing:
-                first = self.last_passing + 1
+                self._fetch_from = 1
+            if total >= self._fetch_from:
+                first, self._fetch_from = self._fetch_from, total + 1
                 return Reply([f"{first}:{total - first + 1}\r\n".encode()])
         return None
 

@@ -126,16 +126,20 @@ assert ultra_rewind(1, 2) == b"81,2\n"  # the simulator parses what the dialect 
 
 class RaceResultSimulator(SimulatedReader):
     """A RACE RESULT decoder with GPS time: passings numbered from 1, pushed (`#P;`) once
-    `SETPUSHPASSINGS;1;…` is sent, fetched with `<first>:<count>`."""
+    `SETPUSHPASSINGS;1;…` is sent, fetched with `<first>:<count>`. `push_before_count`: each
+    `PASSINGS` command first makes the next scripted passing (pushed, when push is on), then
+    answers the count: the worst timing for a client that catches up after a reconnect."""
 
     format = "raceresult"
 
     def __init__(self, reads: list[ChipRead], *, speed: float = 1.0, garble_every: int = 0,
-                 lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
+                 lead_s: float = 1.0, clock_start: datetime | None = None,
+                 push_before_count: bool = False) -> None:
         super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
                          clock_start=clock_start)
         self._commands = LineCommands()
         self._push = False
+        self.push_before_count = push_before_count
 
     def attach(self, send: Send) -> None:
         self._push = False  # push mode belongs to a connection
@@ -171,6 +175,8 @@ class RaceResultSimulator(SimulatedReader):
                 self._push = command.split(";")[1:2] == ["1"]
                 answers.append(b"SETPUSHPASSINGS;OK\r\n")
             elif name == "PASSINGS":
+                if self.push_before_count:
+                    self.make_next_read()
                 answers.append(f"PASSINGS;{len(self.memory)}\r\n".encode())
             elif re.fullmatch(r"\d+:\d+", command):
                 first, count = (int(part) for part in command.split(":"))

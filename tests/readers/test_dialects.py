@@ -56,6 +56,14 @@ def test_race_result_reads_the_count_reply_with_a_file_number() -> None:
     assert dialect.on_line("17;3") is None           # a file number only after PASSINGS;
 
 
+def test_race_result_fetches_from_the_last_passing_seen_at_connect_despite_a_push() -> None:
+    dialect = RaceResultDialect()
+    dialect.on_records([read(n) for n in range(1, 101)])
+    dialect.on_connect(reconnect=True)
+    dialect.on_records([read(151)])               # pushed before the count reply came
+    assert dialect.on_line("PASSINGS;151").send == [b"101:51\r\n"]  # type: ignore[union-attr]
+
+
 def test_race_result_resumes_from_the_journal_after_a_restart() -> None:
     dialect = RaceResultDialect()
     dialect.resume(40)

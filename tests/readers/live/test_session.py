@@ -33,11 +33,16 @@ def expected_keys(reader_id: str, simulator_format: str,
     return {dedup_key(reader_id, record) for record in records if isinstance(record, Read)}
 
 
-@pytest.mark.parametrize("reader_format", ["ipico", "ultra", "raceresult"])
-async def test_a_dropped_link_is_rewound_and_every_read_arrives_once(reader_format: str) -> None:
+@pytest.mark.parametrize(("reader_format", "options"), [
+    ("ipico", {}), ("ultra", {}), ("raceresult", {}),
+    # a passing pushed between SETPUSHPASSINGS and the PASSINGS count reply
+    ("raceresult", {"push_before_count": True})],
+    ids=["ipico", "ultra", "raceresult", "raceresult-push-before-count"])
+async def test_a_dropped_link_is_rewound_and_every_read_arrives_once(
+        reader_format: str, options: dict[str, bool]) -> None:
     event, athletes = small_event()
     reads = race_reads(event, athletes, "finish", seed=3)
-    simulator = SIMULATORS[reader_format](reads, speed=400.0)
+    simulator = SIMULATORS[reader_format](reads, speed=400.0, **options)  # type: ignore[arg-type]
     transport = SimTransport(simulator)
     sink = DedupSink()
     config = ReaderConfig("finish-1", "finish", reader_format)
@@ -47,9 +52,11 @@ async def test_a_dropped_link_is_rewound_and_every_read_arrives_once(reader_form
     simulator.start()
     try:
         await eventually(lambda: len(simulator.memory) > len(reads) // 3, what="a third")
+        transport.reachable = False
         transport.drop()                       # the link fails mid-race ...
         await eventually(lambda: not session.health.connected, what="the drop noticed")
         await eventually(lambda: len(simulator.memory) > 2 * len(reads) // 3, what="more")
+        transport.reachable = True             # ... and comes back after reads were missed
         await eventually(lambda: session.health.connected, what="the reconnect")
         await asyncio.wait_for(simulator.done.wait(), 20)
         want = expected_keys("finish-1", reader_format, reads)
