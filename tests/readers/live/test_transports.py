@@ -75,6 +75,29 @@ async def test_tcp_server_takes_the_reader_that_connects_and_its_reconnection() 
         await server.shutdown()
 
 
+async def test_tcp_server_switches_to_a_new_connection_while_the_old_one_is_silent() -> None:
+    server = TcpServer("127.0.0.1", 0)
+    opening = asyncio.create_task(server.open())
+    await eventually(lambda: server.port != 0, what="listening")
+    _, old = await asyncio.open_connection("127.0.0.1", server.port)
+    await asyncio.wait_for(opening, 5)
+    try:
+        reading = asyncio.create_task(server.read())   # waits on the old connection ...
+        await asyncio.sleep(0.05)
+        assert not reading.done()
+        _, new = await asyncio.open_connection("127.0.0.1", server.port)  # ... which stays open
+        with pytest.raises(LinkDown, match="new connection"):
+            await asyncio.wait_for(reading, 5)
+        await server.close()
+        await asyncio.wait_for(server.open(), 5)
+        new.write(b"hello\n")
+        assert await asyncio.wait_for(server.read(), 5) == b"hello\n"
+        new.close()
+    finally:
+        old.close()
+        await server.shutdown()
+
+
 async def test_tcp_client_to_a_closed_port_is_a_link_down() -> None:
     server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
