@@ -111,6 +111,9 @@ class ReaderSession:
         if self._tasks:
             return
         self.health.running = True
+        if self._pending:  # left by a stop that could not hand them over
+            self._idle.clear()
+            self._arrived.set()
         self._tasks = [asyncio.create_task(self._link_forever(), name=f"reader-{self.config.id}"),
                        asyncio.create_task(self._submit_forever(),
                                            name=f"reader-{self.config.id}-submit")]
@@ -129,6 +132,11 @@ class ReaderSession:
         self._tasks = []
         self.health.running = False
         self.health.alarm = None  # stopped on purpose: nothing to attend to
+        if self._pending:  # kept: a restart of this session submits them
+            self.health.alarm = (f"stopped with {len(self._pending)} records read but not "
+                                 f"stored (the journal did not answer in {flush_timeout_s:g} s)")
+            log.error("reader %s: stopped with %d records read but not stored: the journal did "
+                      "not answer in %g s", self.config.id, len(self._pending), flush_timeout_s)
         self._set_connected(False)
         close = getattr(self.transport, "shutdown", None) or self.transport.close
         try:

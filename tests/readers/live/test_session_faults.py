@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import pytest
@@ -14,8 +15,9 @@ from readers.manager import ReaderManager
 from readers.protocols.raceresult import encode_raceresult
 from readers.session import ReaderSession, SessionSettings
 from timing.model import ReaderConfig
+from timing.reads import Record
 
-from .helpers import DedupSink, ScriptedTransport, eventually
+from .helpers import Answer, DedupSink, ScriptedTransport, eventually
 
 FAST = SessionSettings(backoff_initial_s=0.02, backoff_max_s=0.1, drift_limit_ms=10**9)
 T0 = datetime(2026, 5, 10, 9, 0, 0)
@@ -100,3 +102,55 @@ async def test_a_session_whose_link_task_died_still_stops(
     await asyncio.sleep(0)
     await asyncio.wait_for(session.stop(), 10)   # logs the failure instead of raising it
     assert "link task died" in caplog.text and not session.running
+
+
+class BlockedSink(DedupSink):
+    """A journal that does not answer until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def __call__(self, reader_id: str, records: Sequence[Record],
+                       received_ms: int) -> Answer:
+        await self.release.wait()
+        return await super().__call__(reader_id, records, received_ms)
+
+
+async def test_reads_the_journal_did_not_take_by_the_stop_are_reported_and_kept(
+        caplog: pytest.LogCaptureFixture) -> None:
+    transport, sink = ScriptedTransport(), BlockedSink()
+    session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), transport, sink,
+                            settings=FAST)
+    session.start()
+    transport.feed(passing(1) + passing(2))
+    await eventually(lambda: transport.unread == 0, what="the passings read")
+    await session.stop(flush_timeout_s=0.1)
+    assert "stopped with 2 records read but not stored" in caplog.text
+    assert session.health.alarm is not None and "2 records" in session.health.alarm
+    sink.release.set()
+    session.start()                              # a restart hands them over
+    try:
+        await eventually(lambda: session.health.reads == 2, what="the kept passings stored")
+    finally:
+        await session.stop()
+
+
+async def test_stop_all_waits_for_the_sessions_flushes_at_the_same_time() -> None:
+    sink = BlockedSink()
+    manager = ReaderManager(sink, settings=FAST)
+    transports = {name: ScriptedTransport() for name in ("a", "b", "c")}
+    for name, transport in transports.items():
+        manager.add(ReaderConfig(name, "finish", "raceresult"), transport)
+    manager.start_all()
+    for number, transport in enumerate(transports.values(), 1):
+        transport.feed(passing(number))
+    await eventually(lambda: all(t.unread == 0 for t in transports.values()), what="read")
+    stopping = asyncio.create_task(manager.stop_all())
+    # Each session has let go of its link and waits for its flush: all three at once.
+    await eventually(lambda: all(session._tasks and session._tasks[0].done()
+                                 for session in manager.sessions.values()), what="flushing")
+    assert not stopping.done()
+    sink.release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert all(health.reads == 1 and not health.running for health in manager.health())
