@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from readers.protocols import UnknownFormat
 from readers.protocols.ipico import lrc
 from timing.reads import Read, Record, undated_time
 
@@ -248,9 +249,14 @@ DIALECTS: dict[str, type[Dialect]] = {
 
 
 def make_dialect(reader_format: str) -> Dialect:
+    """The dialect of `reader_format`. UnknownFormat (a ValueError) when its optional extra is
+    not installed, as `make_parser` says."""
     if reader_format == "llrp":
-        from readers.llrp import LlrpDialect  # sllurp: an optional extra
-
+        try:
+            from readers.llrp import LlrpDialect  # sllurp: an optional extra
+        except ImportError as error:
+            raise UnknownFormat(f"format 'llrp' needs {error.name or 'sllurp'}: "
+                                f"pip install 'gambero[llrp]'") from error
         return LlrpDialect()
     return DIALECTS.get(reader_format, Dialect)()
 
