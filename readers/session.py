@@ -100,6 +100,8 @@ class ReaderSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._connections = 0
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._alarms: dict[str, str] = {}
+        """What needs attention, by kind (link, storage, clock): `health.alarm` joins them."""
         self._live_clock = transport.kind != "file"
         """A recording's times say nothing of a reader's clock now."""
         self.finished = asyncio.Event()
@@ -131,13 +133,15 @@ class ReaderSession:
         await self._finish(submit)
         self._tasks = []
         self.health.running = False
-        self.health.alarm = None  # stopped on purpose: nothing to attend to
-        if self._pending:  # kept: a restart of this session submits them
-            self.health.alarm = (f"stopped with {len(self._pending)} records read but not "
-                                 f"stored (the journal did not answer in {flush_timeout_s:g} s)")
+        self._alarms.clear()  # stopped on purpose: nothing to attend to ...
+        if self._pending:  # ... unless reads are left (kept: a restart submits them)
+            self._alarms["storage"] = (f"stopped with {len(self._pending)} records read but "
+                                       f"not stored (the journal did not answer in "
+                                       f"{flush_timeout_s:g} s)")
             log.error("reader %s: stopped with %d records read but not stored: the journal did "
                       "not answer in %g s", self.config.id, len(self._pending), flush_timeout_s)
         self._set_connected(False)
+        self._show_alarms()
         close = getattr(self.transport, "shutdown", None) or self.transport.close
         try:
             await close()
@@ -178,15 +182,16 @@ class ReaderSession:
                     delivered = False  # counted as a failure: backs off if it repeats
                 if getattr(self.transport, "ended", False):
                     await self.drained()
-                    self.health.alarm = self.health.last_error = None  # done, not failed
+                    self.health.last_error = None  # done, not failed
+                    self._alarm("link", None)
                     self.health.finished = True
                     self.finished.set()
                     return
                 failures = 0 if delivered else failures + 1
                 delay = backoff_delay(failures, self.settings)
                 if self.health.last_error:
-                    self.health.alarm = (f"disconnected: {self.health.last_error} "
-                                         f"(retrying every {delay:g} s)")
+                    self._alarm("link", f"disconnected: {self.health.last_error} "
+                                        f"(retrying every {delay:g} s)")
                 await asyncio.sleep(delay)
         finally:
             await self.transport.close()
@@ -203,7 +208,7 @@ class ReaderSession:
         if reconnect:
             self.health.reconnects += 1
         self._set_connected(True)
-        self.health.alarm = None
+        self._alarm("link", None)
         self.health.last_error = None
         self.clock.connected()
         parser = self._make_parser()
@@ -289,7 +294,7 @@ class ReaderSession:
         self.health.clock_offset_ms = self.clock.offset_ms
         self.health.drift_ms = self.clock.drift_ms
         if self.health.connected:
-            self.health.alarm = self.clock.alarm()
+            self._alarm("clock", self.clock.alarm())
 
     def _lost(self, reason: str) -> None:
         if getattr(self.transport, "ended", False):
@@ -298,7 +303,21 @@ class ReaderSession:
             log.warning("reader %s (%s): %s", self.config.id, self.transport.address, reason)
         self.health.last_error = reason
         self._set_connected(False)
-        self.health.alarm = f"disconnected: {reason}"
+        self._alarm("link", f"disconnected: {reason}")
+
+    def _alarm(self, kind: str, text: str | None) -> None:
+        """Raise (`text`) or clear (None) one kind of alarm: link, storage or clock. Each is
+        kept apart, so that one clearing never wipes another."""
+        if text is None:
+            self._alarms.pop(kind, None)
+        else:
+            self._alarms[kind] = text
+        self._show_alarms()
+
+    def _show_alarms(self) -> None:
+        shown = [self._alarms[kind] for kind in ("link", "storage", "clock")
+                 if kind in self._alarms and (kind != "clock" or self.health.connected)]
+        self.health.alarm = "; ".join(shown) or None
 
     def _set_connected(self, connected: bool) -> None:
         if self.health.connected != connected or self.health.since_ms is None:
@@ -316,11 +335,12 @@ class ReaderSession:
                 try:
                     answer = await self.sink(self.config.id, batch, now_ms())
                 except Exception as error:  # the journal could not take them: keep, retry
-                    self.health.alarm = f"cannot store reads: {error}"
+                    self._alarm("storage", f"cannot store reads: {error}")
                     log.error("reader %s: cannot store reads: %s", self.config.id, error)
                     await asyncio.sleep(self.settings.submit_retry_s)
                     continue
                 del self._pending[:len(batch)]
+                self._alarm("storage", None)
                 self.health.stored(answer.accepted, answer.duplicates, answer.rejected, now_ms())
             self._idle.set()
 

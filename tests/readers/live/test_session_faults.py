@@ -154,3 +154,40 @@ async def test_stop_all_waits_for_the_sessions_flushes_at_the_same_time() -> Non
     sink.release.set()
     await asyncio.wait_for(stopping, 10)
     assert all(health.reads == 1 and not health.running for health in manager.health())
+
+
+class FailingSink(DedupSink):
+    """A journal that refuses writes while `broken`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = True
+
+    async def __call__(self, reader_id: str, records: Sequence[Record],
+                       received_ms: int) -> Answer:
+        if self.broken:
+            raise OSError("disk full")
+        return await super().__call__(reader_id, records, received_ms)
+
+
+async def test_a_storage_alarm_stays_beside_a_clock_alarm_until_a_submission_succeeds() -> None:
+    transport, sink = ScriptedTransport(), FailingSink()
+    settings = SessionSettings(backoff_initial_s=0.02, submit_retry_s=0.05, drift_limit_ms=1000)
+    session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), transport, sink,
+                            settings=settings)
+    session.start()
+    try:
+        transport.feed(passing(1))
+        await eventually(lambda: "cannot store reads" in (session.health.alarm or ""),
+                         what="the storage alarm")
+        transport.feed(b"GETTIME;2026-05-10;09:00:00.000\r\n")   # a clock far from now
+        await eventually(lambda: session.clock.measured, what="the clock reply")
+        alarm = session.health.alarm or ""
+        assert "cannot store reads: disk full" in alarm and "reader clock" in alarm
+        sink.broken = False
+        await eventually(lambda: session.health.reads == 1, what="stored after the repair")
+        alarm = session.health.alarm or ""
+        assert "cannot store" not in alarm and "reader clock" in alarm
+    finally:
+        await session.stop()
+    assert session.health.alarm is None
