@@ -83,6 +83,11 @@ class Dialect:
         """Bytes as received, for binary protocols' replies (LLRP keepalives)."""
         return []
 
+    def lost_stream(self) -> str | None:
+        """Why the stream cannot be followed any more (checked after `on_data`): the session
+        then drops the connection and reconnects, to start clean. None: all is well."""
+        return None
+
     def on_records(self, records: Sequence[Record]) -> list[bytes]:
         return []
 

@@ -228,6 +228,9 @@ class ReaderSession:
                 received = now_ms()
                 self._take(parser.feed(data), received)
                 await self._send(self.dialect.on_data(data))
+                lost = self.dialect.lost_stream()
+                if lost is not None:
+                    raise LinkDown(lost)
                 for text in lines.feed(data) if self.dialect.line_replies else ():
                     reply = self.dialect.on_line(text)
                     if reply is None:
