@@ -20,6 +20,7 @@ than was missed.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import time
@@ -39,6 +40,9 @@ from timing.reads import Read, Record, Rejected
 
 log = logging.getLogger("gambero.readers")
 
+ARRIVAL_SPREAD_MS = 1000
+"""Records submitted together arrived within this long of each other (see `_batch_size`)."""
+
 
 class Answer(Protocol):
     @property
@@ -51,7 +55,8 @@ class Answer(Protocol):
 
 Sink = Callable[[str, Sequence[Record], int], Awaitable[Answer]]
 """`sink(reader_id, records, received_ms)`: journal them, answer once durable (TimingCore.submit
-has this shape)."""
+has this shape). `received_ms`: when the records arrived from the reader (not when they are
+submitted, which can be much later after the journal was slow or refused writes)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,9 @@ class ReaderSession:
         self.health = ReaderHealth(config.id, config.point, config.format, transport.kind,
                                    address=transport.address, running=False)
         self._pending: list[Record] = []
+        self._arrival_ms: list[int] = []
+        """When each pending record arrived (parallel to `_pending`): the journal's
+        recorded_ms, whenever the submission happens."""
         self._arrived = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -265,6 +273,7 @@ class ReaderSession:
         if not records:
             return
         self._pending.extend(records)
+        self._arrival_ms.extend([received] * len(records))
         self._arrived.set()
         self._idle.clear()
         if self._live_clock:
@@ -329,20 +338,32 @@ class ReaderSession:
 
     # -- submitting ----------------------------------------------------------------------------
 
+    def _batch_size(self) -> int:
+        """How many pending records the next submission takes: at most `max_batch`, and only
+        those that arrived within ARRIVAL_SPREAD_MS of the first, since a submission carries
+        one arrival time (the latest of its records'). A backlog goes in several steps."""
+        size = min(len(self._pending), self.settings.max_batch)
+        latest = self._arrival_ms[0] + ARRIVAL_SPREAD_MS
+        if self._arrival_ms[size - 1] <= latest:
+            return size
+        # max(1, …): a host clock stepped back leaves the list unsorted; never an empty batch
+        return max(1, bisect.bisect_right(self._arrival_ms, latest, 0, size))
+
     async def _submit_forever(self) -> None:
         while True:
             await self._arrived.wait()
             self._arrived.clear()
             while self._pending:
-                batch = self._pending[:self.settings.max_batch]
+                size = self._batch_size()
+                batch, received = self._pending[:size], self._arrival_ms[size - 1]
                 try:
-                    answer = await self.sink(self.config.id, batch, now_ms())
+                    answer = await self.sink(self.config.id, batch, received)
                 except Exception as error:  # the journal could not take them: keep, retry
                     self._alarm("storage", f"cannot store reads: {error}")
                     log.error("reader %s: cannot store reads: %s", self.config.id, error)
                     await asyncio.sleep(self.settings.submit_retry_s)
                     continue
-                del self._pending[:len(batch)]
+                del self._pending[:size], self._arrival_ms[:size]
                 self._alarm("storage", None)
                 self.health.stored(answer.accepted, answer.duplicates, answer.rejected, now_ms())
             self._idle.set()

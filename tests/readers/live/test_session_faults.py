@@ -13,9 +13,9 @@ import pytest
 from readers.dialects import RaceResultDialect, Reply
 from readers.manager import ReaderManager
 from readers.protocols.raceresult import encode_raceresult
-from readers.session import ReaderSession, SessionSettings
+from readers.session import ReaderSession, SessionSettings, now_ms
 from timing.model import ReaderConfig
-from timing.reads import Record
+from timing.reads import Record, Rejected
 
 from .helpers import Answer, DedupSink, ScriptedTransport, eventually
 
@@ -191,3 +191,48 @@ async def test_a_storage_alarm_stays_beside_a_clock_alarm_until_a_submission_suc
     finally:
         await session.stop()
     assert session.health.alarm is None
+
+
+class RecordingSink(BlockedSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[tuple[int, int]] = []     # (records, received_ms) per submission
+
+    async def __call__(self, reader_id: str, records: Sequence[Record],
+                       received_ms: int) -> Answer:
+        self.received.append((len(records), received_ms))
+        return await super().__call__(reader_id, records, received_ms)
+
+
+async def test_reads_are_journaled_with_their_arrival_time_not_their_submission_time() -> None:
+    transport, sink = ScriptedTransport(), RecordingSink()
+    session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), transport, sink,
+                            settings=FAST)
+    session.start()
+    try:
+        transport.feed(passing(1))
+        await eventually(lambda: len(sink.received) == 1, what="the first submission")
+        before = now_ms()
+        transport.feed(passing(2))                   # arrives while the journal is stuck
+        await eventually(lambda: transport.unread == 0, what="the second passing read")
+        after = now_ms()
+        await asyncio.sleep(0.3)
+        released = now_ms()
+        sink.release.set()
+        await eventually(lambda: session.health.reads == 2, what="both stored")
+    finally:
+        await session.stop()
+    assert sink.received[-1][0] == 1
+    assert before <= sink.received[-1][1] <= after < released
+
+
+def test_a_backlog_is_submitted_in_steps_of_one_arrival_second_and_max_batch() -> None:
+    session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), ScriptedTransport(),
+                            DedupSink(), settings=SessionSettings(max_batch=3))
+    session._pending = [Rejected("x", "test", n) for n in range(5)]
+    session._arrival_ms = [1000, 1500, 2000, 2001, 2002]
+    assert session._batch_size() == 3                 # within 1 s of the first, max_batch 3
+    session._arrival_ms = [1000, 2001, 2002, 2003, 2004]
+    assert session._batch_size() == 1                 # the next arrived more than 1 s later
+    session._arrival_ms = [5000, 10, 20, 30, 40]      # the host clock stepped back
+    assert session._batch_size() == 3
