@@ -16,7 +16,9 @@ for too much is harmless, asking for too little loses reads, so each dialect err
 - Ultra (TCP 23): `R` starts reading, `r` asks for the clock (reply `HH:MM:SS DD-MM-YYYY (n)`).
   Log ids number the reads: a gap (a log id more than one past the last one seen) asks for the
   missing range again, and every reconnect asks for everything after the last log id seen (on
-  the first connection after a restart of Gambero, the last log id in the journal).
+  the first connection after a restart of Gambero, the last log id in the journal). With
+  nothing of the reader in the journal, the first connection is not rewound: log ids run on
+  across events, so "from the first record" would bring earlier events' reads (docs/readers.md).
   The bytes of the rewind-by-log-id command differ between public clients (PROTOCOLS.md);
   Gambero sends `8<first>,<last>` + LF (`8<first>,` for "to the end"). This has been checked
   against the simulator only, not against a reader: see docs/readers.md.
