@@ -59,6 +59,19 @@ class DedupSink:
         return {key for key in self.reads if key[0] == reader_id}
 
 
+class BlockedSink(DedupSink):
+    """A journal that does not answer until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def __call__(self, reader_id: str, records: Sequence[Record],
+                       received_ms: int) -> Answer:
+        await self.release.wait()
+        return await super().__call__(reader_id, records, received_ms)
+
+
 def small_event(readers: tuple[ReaderConfig, ...] = (), count: int = 12
                 ) -> tuple[Event, list[Athlete]]:
     """A 1 km race, gun at 09:00 Rome time, `count` athletes with one IPICO-style chip each."""

@@ -17,7 +17,7 @@ from readers.session import ReaderSession, SessionSettings, now_ms
 from timing.model import ReaderConfig
 from timing.reads import Record, Rejected
 
-from .helpers import Answer, DedupSink, ScriptedTransport, eventually
+from .helpers import Answer, BlockedSink, DedupSink, ScriptedTransport, eventually
 
 FAST = SessionSettings(backoff_initial_s=0.02, backoff_max_s=0.1, drift_limit_ms=10**9)
 T0 = datetime(2026, 5, 10, 9, 0, 0)
@@ -102,19 +102,6 @@ async def test_a_session_whose_link_task_died_still_stops(
     await asyncio.sleep(0)
     await asyncio.wait_for(session.stop(), 10)   # logs the failure instead of raising it
     assert "link task died" in caplog.text and not session.running
-
-
-class BlockedSink(DedupSink):
-    """A journal that does not answer until `release` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = asyncio.Event()
-
-    async def __call__(self, reader_id: str, records: Sequence[Record],
-                       received_ms: int) -> Answer:
-        await self.release.wait()
-        return await super().__call__(reader_id, records, received_ms)
 
 
 async def test_reads_the_journal_did_not_take_by_the_stop_are_reported_and_kept(
