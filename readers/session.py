@@ -26,12 +26,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Protocol
 
 from readers.clock import ClockWatch
 from readers.dialects import Dialect, make_dialect
 from readers.health import ReaderHealth
+from readers.lines import LineSplitter
 from readers.protocols import make_parser
 from readers.protocols.base import Parser
 from readers.transports.base import LinkDown, Transport
@@ -84,7 +84,7 @@ def now_ms() -> int:
 
 class ReaderSession:
     def __init__(self, config: ReaderConfig, transport: Transport, sink: Sink, *,
-                 timezone: str = "UTC", event_date: date | None = None,
+                 timezone: str = "UTC",
                  settings: SessionSettings | None = None,
                  dialect: Dialect | None = None,
                  parser_factory: Callable[[], Parser] | None = None) -> None:
@@ -94,8 +94,7 @@ class ReaderSession:
         self.settings = settings or SessionSettings()
         self.dialect = dialect or make_dialect(config.format)
         self._make_parser = parser_factory or (lambda: make_parser(config.format))
-        self.clock = ClockWatch(timezone, event_date or date.today(), config.clock_offset_ms,
-                                self.settings.drift_limit_ms)
+        self.clock = ClockWatch(timezone, config.clock_offset_ms, self.settings.drift_limit_ms)
         self.health = ReaderHealth(config.id, config.point, config.format, transport.kind,
                                    address=transport.address, running=False)
         self._pending: list[Record] = []
@@ -220,7 +219,7 @@ class ReaderSession:
         self.health.last_error = None
         self.clock.connected()
         parser = self._make_parser()
-        lines = _LineTap()
+        lines = LineSplitter()
         delivered = False
         clock_task: asyncio.Task[None] | None = None
         try:
@@ -367,22 +366,6 @@ class ReaderSession:
                 self._alarm("storage", None)
                 self.health.stored(answer.accepted, answer.duplicates, answer.rejected, now_ms())
             self._idle.set()
-
-
-class _LineTap:
-    """The lines of the byte stream, for replies the dialect listens for (the parser skips
-    them). Over-long runs without a line end are dropped: replies are short."""
-
-    LIMIT = 512
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[str]:
-        self._buffer += data
-        *lines, rest = self._buffer.replace(b"\r", b"\n").split(b"\n")
-        self._buffer = bytearray(rest[-self.LIMIT:])
-        return [line.decode("latin-1") for line in lines if 0 < len(line) <= self.LIMIT]
 
 
 __all__ = ["Answer", "ReaderSession", "SessionSettings", "Sink", "backoff_delay", "now_ms"]

@@ -143,16 +143,4 @@ class SimulatedReader:
         return []
 
 
-class LineCommands:
-    """Splits command bytes into lines (commands end with CR or LF)."""
-
-    def __init__(self) -> None:
-        self._buffer = b""
-
-    def feed(self, data: bytes) -> list[str]:
-        self._buffer += data
-        *lines, self._buffer = self._buffer.replace(b"\r", b"\n").split(b"\n")
-        return [line.decode("latin-1").strip() for line in lines if line.strip()]
-
-
-__all__ = ["NOISE", "LineCommands", "SimulatedReader"]
+__all__ = ["NOISE", "SimulatedReader"]

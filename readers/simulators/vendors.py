@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from readers.dialects import ultra_rewind
+from readers.lines import LineSplitter
 from readers.protocols.ipico import encode_ipico, lrc
 from readers.protocols.raceresult import encode_raceresult
 from readers.protocols.ultra import encode_ultra
-from readers.simulators.base import LineCommands, Send, SimulatedReader
+from readers.simulators.base import Send, SimulatedReader
 from readers.simulators.race import ChipRead
 
 
@@ -23,7 +23,7 @@ class IpicoSimulator(SimulatedReader):
                  lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
         super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
                          clock_start=clock_start)
-        self._commands = LineCommands()
+        self._commands = LineSplitter()
 
     def stored_line(self, index: int) -> bytes:
         read = self.memory[index]
@@ -121,9 +121,6 @@ class UltraSimulator(SimulatedReader):
                 for index in range(max(0, first), min(last, len(self.memory) - 1) + 1)]
 
 
-assert ultra_rewind(1, 2) == b"81,2\n"  # the simulator parses what the dialect sends
-
-
 class RaceResultSimulator(SimulatedReader):
     """A RACE RESULT decoder with GPS time: passings numbered from 1, pushed (`#P;`) once
     `SETPUSHPASSINGS;1;…` is sent, fetched with `<first>:<count>`. `push_before_count`: each
@@ -137,7 +134,7 @@ class RaceResultSimulator(SimulatedReader):
                  push_before_count: bool = False) -> None:
         super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
                          clock_start=clock_start)
-        self._commands = LineCommands()
+        self._commands = LineSplitter()
         self._push = False
         self.push_before_count = push_before_count
 

@@ -16,7 +16,7 @@ from timing.entries import dedup_key
 from timing.model import ReaderConfig
 from timing.reads import Read
 
-from .helpers import EVENT_DATE, BlockedSink, DedupSink, eventually, small_event
+from .helpers import BlockedSink, DedupSink, eventually, small_event
 
 FAST = SessionSettings(backoff_initial_s=0.02, backoff_max_s=0.1, clock_check_s=0.2,
                        drift_limit_ms=10**9)
@@ -47,7 +47,7 @@ async def test_a_dropped_link_is_rewound_and_every_read_arrives_once(
     sink = DedupSink()
     config = ReaderConfig("finish-1", "finish", reader_format)
     session = ReaderSession(config, transport, sink, timezone=event.timezone,
-                            event_date=EVENT_DATE, settings=FAST)
+                            settings=FAST)
     session.start()
     simulator.start()
     try:
@@ -80,7 +80,7 @@ async def test_garbage_never_stops_a_session_and_each_bad_record_is_rejected() -
     transport = SimTransport(simulator)
     sink = DedupSink()
     session = ReaderSession(ReaderConfig("f", "finish", "ipico"), transport, sink,
-                            timezone=event.timezone, event_date=EVENT_DATE, settings=FAST)
+                            timezone=event.timezone, settings=FAST)
     session.start()
     await transport_ready(session)
     # Before the race: garbage of every kind, straight into the link.
@@ -146,7 +146,7 @@ async def test_a_stuck_or_absent_reader_does_not_block_the_others() -> None:
     reads = race_reads(event, athletes, "finish", seed=5)
     simulator = SIMULATORS["ultra"](reads, speed=500.0)
     sink = DedupSink()
-    manager = ReaderManager(sink, timezone=event.timezone, event_date=EVENT_DATE, settings=FAST)
+    manager = ReaderManager(sink, timezone=event.timezone, settings=FAST)
     refusing = RefusingTransport()
     manager.add(ReaderConfig("stuck", "finish", "raceresult"), StuckTransport())
     manager.add(ReaderConfig("absent", "start", "ipico"), refusing)
@@ -206,7 +206,7 @@ async def test_clock_offset_is_measured_at_connect_and_drift_raises_an_alarm() -
     transport = SimTransport(simulator)
     settings = SessionSettings(backoff_initial_s=0.02, clock_check_s=0.1, drift_limit_ms=500)
     session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), transport, DedupSink(),
-                            timezone=event.timezone, event_date=EVENT_DATE, settings=settings)
+                            timezone=event.timezone, settings=settings)
     simulator.start()
     session.start()
     try:

@@ -23,7 +23,7 @@ from readers.transports.serial import SerialPort
 from readers.transports.tcp import TcpClient, TcpServer, split_address
 from timing.model import ReaderConfig
 
-from .helpers import EVENT_DATE, DedupSink, eventually, small_event
+from .helpers import DedupSink, eventually, small_event
 
 T0 = datetime(2026, 5, 10, 9, 0, 0)
 
@@ -151,7 +151,7 @@ async def test_readers_are_added_started_and_stopped_while_the_event_runs() -> N
     event, athletes = small_event()
     sink = DedupSink()
     settings = SessionSettings(backoff_initial_s=0.02, drift_limit_ms=10**9)
-    manager = ReaderManager(sink, timezone=event.timezone, event_date=EVENT_DATE,
+    manager = ReaderManager(sink, timezone=event.timezone,
                             settings=settings)
     first = UltraSimulator(race_reads(event, athletes, "start", seed=1), speed=300.0)
     second = UltraSimulator(race_reads(event, athletes, "finish", seed=2), speed=300.0)
@@ -189,7 +189,7 @@ async def test_a_reader_that_connects_to_us_reconnects_and_a_cut_line_is_rejecte
     lines = [encode_ipico(read.chip, read.time, "01")
              for read in race_reads(event, athletes, "finish", seed=31)]
     sink = DedupSink()
-    manager = ReaderManager(sink, timezone=event.timezone, event_date=EVENT_DATE,
+    manager = ReaderManager(sink, timezone=event.timezone,
                             settings=SessionSettings(backoff_initial_s=0.02,
                                                      drift_limit_ms=10**9))
     manager.add(ReaderConfig("box", "finish", "ipico", host="listen:127.0.0.1:0"))
