@@ -69,7 +69,10 @@ async def test_serial_reader_unplugged_mid_race_and_plugged_back(store: Store,
         pty.unplug()                                              # the cable is pulled
         await eventually(lambda: not manager.health_of("finish").connected, what="noticed")
         missed_from = len(simulator.memory)
-        await eventually(lambda: len(simulator.memory) > missed_from + 10, what="reads missed")
+        # Ten reads missed, or fewer if the race ends first (a busy machine is slow to notice)
+        await eventually(lambda: len(simulator.memory) > missed_from + 10
+                         or simulator.done.is_set(), what="reads missed")
+        assert len(simulator.memory) > missed_from
         pty.plug()                                                # ... and plugged back
         await asyncio.wait_for(simulator.done.wait(), 30)
         want = distinct_reads(simulator)
