@@ -6,7 +6,8 @@ and a clock watch. Two tasks run while it is started:
 - the link task connects, sends the start-up and rewind commands, reads, parses and queues the
   records; when the link fails it closes it, waits (capped exponential backoff: 0.5 s, 1 s, 2 s
   … up to `backoff_max_s`, back to the start once a connection has delivered data) and
-  connects again, to the same path or address;
+  connects again, to the same path or address; any other error on the link (a bug) is logged
+  and handled as a failed link, so a session never ends on its own;
 - the submit task hands the queued records to the sink (the timing core's `submit`), which
   answers only once they are durable. Reading goes on meanwhile, so a slow commit never stalls
   the link; a failed submission is retried, never dropped.
