@@ -134,7 +134,9 @@ class RaceResultDialect(Dialect):
             new_file = file_number is not None and self.file_number not in (None, file_number)
             if file_number is not None:
                 self.file_number = file_number
-            if total < self.last_passing or new_file:
+            # Fewer than were seen before this connection: a new file. (Not compared with
+            # passings pushed since: a chunk's records reach on_records before its lines do.)
+            if total < self._fetch_from - 1 or new_file:
                 self.last_passing = 0  # a new decoder file
                 self._fetch_from = 1
             if total >= self._fetch_from:
