@@ -75,7 +75,7 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
     servers = [await serve(stream, done) for stream in streams]
     hosts = {stream.reader.id: f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
              for stream, server in zip(streams, servers, strict=True)}
-    manager = ReaderManager(core.submit, timezone=event.timezone, event_date=event.date,
+    manager = ReaderManager(core.submit, timezone=event.timezone,
                             settings=SessionSettings(drift_limit_ms=10**12,
                                                      max_batch=args.session_batch))
     for reader in event.readers:

@@ -136,9 +136,10 @@ async def _serve(manager: Any, core: Any, name: str, health_file: Path) -> None:
     replays = [session for session in manager.sessions.values()
                if session.transport.kind == "file"]
     only_replays = bool(replays) and len(replays) == len(manager.sessions)
+    writer = HealthWriter(health_file)
     try:
         while not stop.is_set():
-            _write_health(health_file, name, core.seq, manager.health(), running=True)
+            writer.write(name, core.seq, manager.health(), running=True)
             if only_replays and all(session.finished.is_set() for session in replays):
                 break
             with contextlib.suppress(TimeoutError):
@@ -146,10 +147,33 @@ async def _serve(manager: Any, core: Any, name: str, health_file: Path) -> None:
     finally:
         await manager.stop_all()
         await core.stop()
-        _write_health(health_file, name, core.seq, manager.health(), running=False)
+        writer.write(name, core.seq, manager.health(), running=False)
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signal_number)
     log.info("stopped: journal at sequence %d, health in %s", core.seq, health_file)
+
+
+class HealthWriter:
+    """Writes the health file; a failure (disk full, folder gone, no permission) is logged once
+    and retried every second, never stopping the readers: the journal matters, this file only
+    shows it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.failing = False
+
+    def write(self, name: str, seq: int, readers: list[Any], running: bool) -> None:
+        try:
+            _write_health(self.path, name, seq, readers, running)
+        except OSError as error:
+            if not self.failing:
+                log.error("cannot write the health file %s: %s (the readers keep running; "
+                          "`gambero readers status` will call it stale)", self.path, error)
+            self.failing = True
+            return
+        if self.failing:
+            log.info("the health file %s is written again", self.path)
+        self.failing = False
 
 
 def _write_health(path: Path, name: str, seq: int, readers: list[Any], running: bool) -> None:

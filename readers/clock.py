@@ -16,7 +16,7 @@ largest value over the recent reads is the best estimate (stored reads sent late
 from __future__ import annotations
 
 from collections import deque
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from readers.dialects import ReaderClock
@@ -27,10 +27,9 @@ ESTIMATE_WINDOW = 200
 
 
 class ClockWatch:
-    def __init__(self, timezone: str, event_date: date, configured_offset_ms: int = 0,
+    def __init__(self, timezone: str, configured_offset_ms: int = 0,
                  limit_ms: int = 1000) -> None:
         self.zone = ZoneInfo(timezone)
-        self.event_date = event_date
         self.configured_offset_ms = configured_offset_ms
         self.limit_ms = limit_ms
         self.offset_ms: int | None = None
@@ -86,20 +85,16 @@ class ClockWatch:
         error = self.offset_ms + self.configured_offset_ms
         how = "measured" if self.measured else "estimated from reads"
         if abs(error) > self.limit_ms:
-            return (f"reader clock {_seconds(self.offset_ms)} from the host's ({how}); with "
-                    f"its clock_offset_s it is still {_seconds(error)} off")
+            return (f"reader clock {shown_offset(self.offset_ms)} from the host's ({how}); with "
+                    f"its clock_offset_s it is still {shown_offset(error)} off")
         drift = self.drift_ms
         if drift is not None and abs(drift) > self.limit_ms:
-            return f"reader clock drifted {_seconds(drift)} since it connected"
+            return f"reader clock drifted {shown_offset(drift)} since it connected"
         return None
 
 
 def _ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
-
-
-def _seconds(ms: int) -> str:
-    return shown_offset(ms)
 
 
 def shown_offset(ms: int) -> str:

@@ -7,14 +7,18 @@ for too much is harmless, asking for too little loses reads, so each dialect err
 
 - RACE RESULT (TCP 3601): `SETPROTOCOL;2.0`, `GETTIME`, push mode on (`SETPUSHPASSINGS;1;0`),
   then `PASSINGS` for the count and a fetch `<first>:<count>` of every passing after the last
-  passing number seen (all of them on the first connection: a decoder file belongs to one event;
-  a count below the last number seen means a new file, fetched from 1). Push is switched on
+  passing number seen when the connection opened (a passing pushed before the count reply does
+  not move that start on; all of them on the first connection: a decoder file belongs to one event;
+  a count below the last number seen, or a file number other than the last one in a
+  `PASSINGS;<count>;<file>` reply, means a new file, fetched from 1). Push is switched on
   before the fetch, so nothing falls between the two. Sources: raceresult.com knowledge base
   article 19; ndf-zz/metarace `decoder/rrs.py`.
 - Ultra (TCP 23): `R` starts reading, `r` asks for the clock (reply `HH:MM:SS DD-MM-YYYY (n)`).
   Log ids number the reads: a gap (a log id more than one past the last one seen) asks for the
   missing range again, and every reconnect asks for everything after the last log id seen (on
-  the first connection after a restart of Gambero, the last log id in the journal).
+  the first connection after a restart of Gambero, the last log id in the journal). With
+  nothing of the reader in the journal, the first connection is not rewound: log ids run on
+  across events, so "from the first record" would bring earlier events' reads (docs/readers.md).
   The bytes of the rewind-by-log-id command differ between public clients (PROTOCOLS.md);
   Gambero sends `8<first>,<last>` + LF (`8<first>,` for "to the end"). This has been checked
   against the simulator only, not against a reader: see docs/readers.md.
@@ -33,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from readers.protocols import UnknownFormat
 from readers.protocols.ipico import lrc
 from timing.reads import Read, Record, undated_time
 
@@ -80,6 +85,11 @@ class Dialect:
         """Bytes as received, for binary protocols' replies (LLRP keepalives)."""
         return []
 
+    def lost_stream(self) -> str | None:
+        """Why the stream cannot be followed any more (checked after `on_data`): the session
+        then drops the connection and reconnects, to start clean. None: all is well."""
+        return None
+
     def on_records(self, records: Sequence[Record]) -> list[bytes]:
         return []
 
@@ -87,15 +97,24 @@ class Dialect:
 class RaceResultDialect(Dialect):
     rewinds = True
     _GETTIME = re.compile(r"GETTIME;(\d{4}-\d{2}-\d{2});(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")
-    _PASSINGS = re.compile(r"(?:PASSINGS;)?(\d+)")
+    _PASSINGS = re.compile(r"PASSINGS;(\d+)(?:;(\d+))?|(\d+)")
+    """`PASSINGS;17`, `PASSINGS;17;3` (3: the decoder's file number), or a bare `17` (older
+    firmware)."""
 
     def __init__(self) -> None:
         self.last_passing = 0
+        self.file_number: int | None = None
+        self._fetch_from = 1
+        """The first passing the next count reply fetches: one past the last seen when the
+        connection opened. Passings pushed before the count reply raise `last_passing` but not
+        this, so the ones made while the link was down are still fetched."""
 
     def resume(self, last_sequence: int) -> None:
         self.last_passing = max(self.last_passing, last_sequence)
+        self._fetch_from = max(self._fetch_from, self.last_passing + 1)
 
     def on_connect(self, reconnect: bool) -> list[bytes]:
+        self._fetch_from = self.last_passing + 1
         return [b"SETPROTOCOL;2.0\r\n", b"GETTIME\r\n", b"SETPUSHPASSINGS;1;0\r\n",
                 b"PASSINGS\r\n"]
 
@@ -106,14 +125,22 @@ class RaceResultDialect(Dialect):
         line = text.strip()
         clock = self._GETTIME.fullmatch(line)
         if clock:
-            return Reply([], _raceresult_clock(clock))
+            reader_clock = _raceresult_clock(clock)
+            return None if reader_clock is None else Reply([], reader_clock)
         count = self._PASSINGS.fullmatch(line)
         if count:
-            total = int(count.group(1))
-            if total < self.last_passing:
+            total = int(count.group(1) or count.group(3))
+            file_number = int(count.group(2)) if count.group(2) else None
+            new_file = file_number is not None and self.file_number not in (None, file_number)
+            if file_number is not None:
+                self.file_number = file_number
+            # Fewer than were seen before this connection: a new file. (Not compared with
+            # passings pushed since: a chunk's records reach on_records before its lines do.)
+            if total < self._fetch_from - 1 or new_file:
                 self.last_passing = 0  # a new decoder file
-            if total > self.last_passing:
-                first = self.last_passing + 1
+                self._fetch_from = 1
+            if total >= self._fetch_from:
+                first, self._fetch_from = self._fetch_from, total + 1
                 return Reply([f"{first}:{total - first + 1}\r\n".encode()])
         return None
 
@@ -124,13 +151,17 @@ class RaceResultDialect(Dialect):
         return []
 
 
-def _raceresult_clock(match: re.Match[str]) -> ReaderClock:
+def _raceresult_clock(match: re.Match[str]) -> ReaderClock | None:
+    """The clock a GETTIME reply gives; None for an impossible one (`2026-13-10`)."""
     day, hours, minutes, seconds, fraction = match.groups()
     time_of_day = timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds),
                             microseconds=int((fraction or "0").ljust(6, "0")))
-    if day.startswith("0000-00-"):
-        return ReaderClock(undated_time(int(day[-2:]), time_of_day), dated=False)
-    return ReaderClock(datetime.fromisoformat(day) + time_of_day, dated=True)
+    try:
+        if day.startswith("0000-00-"):
+            return ReaderClock(undated_time(int(day[-2:]), time_of_day), dated=False)
+        return ReaderClock(datetime.fromisoformat(day) + time_of_day, dated=True)
+    except (ValueError, OverflowError):
+        return None
 
 
 class UltraDialect(Dialect):
@@ -227,9 +258,14 @@ DIALECTS: dict[str, type[Dialect]] = {
 
 
 def make_dialect(reader_format: str) -> Dialect:
+    """The dialect of `reader_format`. UnknownFormat (a ValueError) when its optional extra is
+    not installed, as `make_parser` says."""
     if reader_format == "llrp":
-        from readers.llrp import LlrpDialect  # sllurp: an optional extra
-
+        try:
+            from readers.llrp import LlrpDialect  # sllurp: an optional extra
+        except ImportError as error:
+            raise UnknownFormat(f"format 'llrp' needs {error.name or 'sllurp'}: "
+                                f"pip install 'gambero[llrp]'") from error
         return LlrpDialect()
     return DIALECTS.get(reader_format, Dialect)()
 

@@ -14,8 +14,9 @@ a 32-bit message id), the keepalive answer and the start-up sequence are here, s
   AntennaID, `rssi` = PeakRSSI (dBm). A tag report without a UTC first-seen time is rejected
   (the ROSpec Gambero sends asks for it). A message sllurp cannot decode is rejected whole. A
   length field below 10 or above 1 MiB means the stream cannot be followed any more (LLRP has no
-  start marker to find the next message by): the rest of the buffer is rejected and the
-  session's next reconnect starts clean.
+  start marker to find the next message by): the rest of the buffer is rejected, and the
+  dialect reports the loss (`lost_stream`), so the session drops the connection and reconnects
+  at once, starting clean with the start-up sequence.
 - `LlrpDialect` sends, on connect: SET_READER_CONFIG (a keepalive every 10 s), DELETE_ROSPEC
   (all), ADD_ROSPEC (one ROSpec: all antennas, a report for every tag, with antenna, peak RSSI,
   first-seen time and seen count), ENABLE_ROSPEC, START_ROSPEC; it answers every KEEPALIVE with
@@ -131,9 +132,11 @@ class LlrpDialect(Dialect):
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._lost: str | None = None
 
     def on_connect(self, reconnect: bool) -> list[bytes]:
         self._buffer.clear()
+        self._lost = None
         rospec = LLRPROSpec(None, ROSPEC_ID, antennas=(0,), report_every_n_tags=1,
                             tag_content_selector={
                                 "EnableROSpecID": False, "EnableSpecIndex": False,
@@ -158,12 +161,16 @@ class LlrpDialect(Dialect):
         messages, lost = split_messages(self._buffer)
         if lost is not None:
             self._buffer.clear()
+            self._lost = lost
         answers = []
         for message in messages:
             if message_type(message) == KEEPALIVE:
                 message_id = HEADER.unpack_from(message)[2]
                 answers.append(encode({"KEEPALIVE_ACK": {"ID": message_id}}))
         return answers
+
+    def lost_stream(self) -> str | None:
+        return self._lost
 
     def on_records(self, records: Sequence[Record]) -> list[bytes]:
         return []

@@ -8,21 +8,25 @@ How event.toml names a reader's link (`[[readers]]`, one of):
 - `host = "listen:3601"` or `"listen:0.0.0.0:3601"`: the reader connects to us;
 - `path = "reads/finish.txt"`: a recording, replayed (`replay_speed`: 0 = at once);
 - none of them: the reader's reads come through the server's ingest endpoint; it is listed
-  (transport "ingest") and its counts are whatever the API reports through `ingested()`.
+  (transport "ingest"), and whoever receives those reads keeps their counts.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
 from readers.health import ReaderHealth
-from readers.session import Answer, ReaderSession, SessionSettings, Sink, now_ms
+from readers.session import ReaderSession, SessionSettings, Sink, now_ms
 from readers.transports.base import Transport
 from readers.transports.replay import FileReplay
 from readers.transports.tcp import LISTEN_PREFIX, TcpClient, TcpServer, split_address
 from timing.model import Event, ReaderConfig
+
+log = logging.getLogger("gambero.readers")
 
 DEFAULT_TCP_PORTS = {"ipico": 10000, "ultra": 23, "raceresult": 3601, "p3": 5403,
                      "llrp": 5084}
@@ -55,9 +59,9 @@ class ReaderManager:
                  replay_speed: float = 0.0,
                  transport_factory: Callable[[ReaderConfig], Transport | None] | None = None
                  ) -> None:
+        del event_date  # unused: still accepted from callers that pass it (api/live_readers)
         self.sink = sink
         self.timezone = timezone
-        self.event_date = event_date
         self.directory = directory
         self.settings = settings or SessionSettings()
         self.replay_speed = replay_speed
@@ -92,7 +96,7 @@ class ReaderManager:
             self._ingest[config.id] = health
             return health
         session = ReaderSession(config, transport, self.sink, timezone=self.timezone,
-                                event_date=self.event_date, settings=self.settings)
+                                settings=self.settings)
         self.sessions[config.id] = session
         return session.health
 
@@ -122,14 +126,17 @@ class ReaderManager:
             session.start()
 
     async def stop_all(self) -> None:
-        for session in list(self.sessions.values()):
-            await session.stop()
+        """Stop every session at once (each hands over what it read, up to its flush timeout);
+        one that fails is logged and does not keep the others running."""
+        await asyncio.gather(*(self._stop_quietly(session)
+                               for session in list(self.sessions.values())))
 
-    def ingested(self, reader_id: str, answer: Answer) -> None:
-        """The API stored reads for an ingest reader: count them in its health."""
-        health = self._ingest.get(reader_id)
-        if health is not None:
-            health.stored(answer.accepted, answer.duplicates, answer.rejected, now_ms())
+    @staticmethod
+    async def _stop_quietly(session: ReaderSession) -> None:
+        try:
+            await session.stop()
+        except Exception:
+            log.exception("reader %s: stopping failed", session.config.id)
 
     def health(self) -> list[ReaderHealth]:
         now = now_ms()

@@ -6,7 +6,8 @@ and a clock watch. Two tasks run while it is started:
 - the link task connects, sends the start-up and rewind commands, reads, parses and queues the
   records; when the link fails it closes it, waits (capped exponential backoff: 0.5 s, 1 s, 2 s
   … up to `backoff_max_s`, back to the start once a connection has delivered data) and
-  connects again, to the same path or address;
+  connects again, to the same path or address; any other error on the link (a bug) is logged
+  and handled as a failed link, so a session never ends on its own;
 - the submit task hands the queued records to the sink (the timing core's `submit`), which
   answers only once they are durable. Reading goes on meanwhile, so a slow commit never stalls
   the link; a failed submission is retried, never dropped.
@@ -20,17 +21,18 @@ than was missed.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Protocol
 
 from readers.clock import ClockWatch
 from readers.dialects import Dialect, make_dialect
 from readers.health import ReaderHealth
+from readers.lines import LineSplitter
 from readers.protocols import make_parser
 from readers.protocols.base import Parser
 from readers.transports.base import LinkDown, Transport
@@ -38,6 +40,9 @@ from timing.model import ReaderConfig
 from timing.reads import Read, Record, Rejected
 
 log = logging.getLogger("gambero.readers")
+
+ARRIVAL_SPREAD_MS = 1000
+"""Records submitted together arrived within this long of each other (see `_batch_size`)."""
 
 
 class Answer(Protocol):
@@ -51,7 +56,8 @@ class Answer(Protocol):
 
 Sink = Callable[[str, Sequence[Record], int], Awaitable[Answer]]
 """`sink(reader_id, records, received_ms)`: journal them, answer once durable (TimingCore.submit
-has this shape)."""
+has this shape). `received_ms`: when the records arrived from the reader (not when they are
+submitted, which can be much later after the journal was slow or refused writes)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def now_ms() -> int:
 
 class ReaderSession:
     def __init__(self, config: ReaderConfig, transport: Transport, sink: Sink, *,
-                 timezone: str = "UTC", event_date: date | None = None,
+                 timezone: str = "UTC",
                  settings: SessionSettings | None = None,
                  dialect: Dialect | None = None,
                  parser_factory: Callable[[], Parser] | None = None) -> None:
@@ -89,17 +95,21 @@ class ReaderSession:
         self.settings = settings or SessionSettings()
         self.dialect = dialect or make_dialect(config.format)
         self._make_parser = parser_factory or (lambda: make_parser(config.format))
-        self.clock = ClockWatch(timezone, event_date or date.today(), config.clock_offset_ms,
-                                self.settings.drift_limit_ms)
+        self.clock = ClockWatch(timezone, config.clock_offset_ms, self.settings.drift_limit_ms)
         self.health = ReaderHealth(config.id, config.point, config.format, transport.kind,
                                    address=transport.address, running=False)
         self._pending: list[Record] = []
+        self._arrival_ms: list[int] = []
+        """When each pending record arrived (parallel to `_pending`): the journal's
+        recorded_ms, whenever the submission happens."""
         self._arrived = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: list[asyncio.Task[None]] = []
         self._connections = 0
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._alarms: dict[str, str] = {}
+        """What needs attention, by kind (link, storage, clock): `health.alarm` joins them."""
         self._live_clock = transport.kind != "file"
         """A recording's times say nothing of a reader's clock now."""
         self.finished = asyncio.Event()
@@ -111,6 +121,9 @@ class ReaderSession:
         if self._tasks:
             return
         self.health.running = True
+        if self._pending:  # left by a stop that could not hand them over
+            self._idle.clear()
+            self._arrived.set()
         self._tasks = [asyncio.create_task(self._link_forever(), name=f"reader-{self.config.id}"),
                        asyncio.create_task(self._submit_forever(),
                                            name=f"reader-{self.config.id}-submit")]
@@ -121,19 +134,37 @@ class ReaderSession:
             return
         link, submit = self._tasks
         link.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await link
+        await self._finish(link)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drained(), flush_timeout_s)
         submit.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await submit
+        await self._finish(submit)
         self._tasks = []
         self.health.running = False
-        self.health.alarm = None  # stopped on purpose: nothing to attend to
+        self._alarms.clear()  # stopped on purpose: nothing to attend to ...
+        if self._pending:  # ... unless reads are left (kept: a restart submits them)
+            self._alarms["storage"] = (f"stopped with {len(self._pending)} records read but "
+                                       f"not stored (the journal did not answer in "
+                                       f"{flush_timeout_s:g} s)")
+            log.error("reader %s: stopped with %d records read but not stored: the journal did "
+                      "not answer in %g s", self.config.id, len(self._pending), flush_timeout_s)
         self._set_connected(False)
+        self._show_alarms()
         close = getattr(self.transport, "shutdown", None) or self.transport.close
-        await close()
+        try:
+            await close()
+        except Exception:  # a transport must not keep the others from stopping
+            log.exception("reader %s: closing the link failed", self.config.id)
+
+    async def _finish(self, task: asyncio.Task[None]) -> None:
+        """Wait for a cancelled task; what it failed with is logged, not raised, so that a
+        stop always completes."""
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("reader %s: task %s failed", self.config.id, task.get_name())
 
     @property
     def running(self) -> bool:
@@ -151,18 +182,24 @@ class ReaderSession:
         failures = 0
         try:
             while True:
-                delivered = await self._one_connection()
+                try:
+                    delivered = await self._one_connection()
+                except Exception as error:  # a bug must not end the session: log, reconnect
+                    log.exception("reader %s: unexpected error on the link", self.config.id)
+                    self._lost(f"unexpected error: {error!r}")
+                    delivered = False  # counted as a failure: backs off if it repeats
                 if getattr(self.transport, "ended", False):
                     await self.drained()
-                    self.health.alarm = self.health.last_error = None  # done, not failed
+                    self.health.last_error = None  # done, not failed
+                    self._alarm("link", None)
                     self.health.finished = True
                     self.finished.set()
                     return
                 failures = 0 if delivered else failures + 1
                 delay = backoff_delay(failures, self.settings)
                 if self.health.last_error:
-                    self.health.alarm = (f"disconnected: {self.health.last_error} "
-                                         f"(retrying every {delay:g} s)")
+                    self._alarm("link", f"disconnected: {self.health.last_error} "
+                                        f"(retrying every {delay:g} s)")
                 await asyncio.sleep(delay)
         finally:
             await self.transport.close()
@@ -179,11 +216,11 @@ class ReaderSession:
         if reconnect:
             self.health.reconnects += 1
         self._set_connected(True)
-        self.health.alarm = None
+        self._alarm("link", None)
         self.health.last_error = None
         self.clock.connected()
         parser = self._make_parser()
-        lines = _LineTap()
+        lines = LineSplitter()
         delivered = False
         clock_task: asyncio.Task[None] | None = None
         try:
@@ -199,6 +236,9 @@ class ReaderSession:
                 received = now_ms()
                 self._take(parser.feed(data), received)
                 await self._send(self.dialect.on_data(data))
+                lost = self.dialect.lost_stream()
+                if lost is not None:
+                    raise LinkDown(lost)
                 for text in lines.feed(data) if self.dialect.line_replies else ():
                     reply = self.dialect.on_line(text)
                     if reply is None:
@@ -233,6 +273,7 @@ class ReaderSession:
         if not records:
             return
         self._pending.extend(records)
+        self._arrival_ms.extend([received] * len(records))
         self._arrived.set()
         self._idle.clear()
         if self._live_clock:
@@ -265,7 +306,7 @@ class ReaderSession:
         self.health.clock_offset_ms = self.clock.offset_ms
         self.health.drift_ms = self.clock.drift_ms
         if self.health.connected:
-            self.health.alarm = self.clock.alarm()
+            self._alarm("clock", self.clock.alarm())
 
     def _lost(self, reason: str) -> None:
         if getattr(self.transport, "ended", False):
@@ -274,7 +315,21 @@ class ReaderSession:
             log.warning("reader %s (%s): %s", self.config.id, self.transport.address, reason)
         self.health.last_error = reason
         self._set_connected(False)
-        self.health.alarm = f"disconnected: {reason}"
+        self._alarm("link", f"disconnected: {reason}")
+
+    def _alarm(self, kind: str, text: str | None) -> None:
+        """Raise (`text`) or clear (None) one kind of alarm: link, storage or clock. Each is
+        kept apart, so that one clearing never wipes another."""
+        if text is None:
+            self._alarms.pop(kind, None)
+        else:
+            self._alarms[kind] = text
+        self._show_alarms()
+
+    def _show_alarms(self) -> None:
+        shown = [self._alarms[kind] for kind in ("link", "storage", "clock")
+                 if kind in self._alarms and (kind != "clock" or self.health.connected)]
+        self.health.alarm = "; ".join(shown) or None
 
     def _set_connected(self, connected: bool) -> None:
         if self.health.connected != connected or self.health.since_ms is None:
@@ -283,38 +338,35 @@ class ReaderSession:
 
     # -- submitting ----------------------------------------------------------------------------
 
+    def _batch_size(self) -> int:
+        """How many pending records the next submission takes: at most `max_batch`, and only
+        those that arrived within ARRIVAL_SPREAD_MS of the first, since a submission carries
+        one arrival time (the latest of its records'). A backlog goes in several steps."""
+        size = min(len(self._pending), self.settings.max_batch)
+        latest = self._arrival_ms[0] + ARRIVAL_SPREAD_MS
+        if self._arrival_ms[size - 1] <= latest:
+            return size
+        # max(1, …): a host clock stepped back leaves the list unsorted; never an empty batch
+        return max(1, bisect.bisect_right(self._arrival_ms, latest, 0, size))
+
     async def _submit_forever(self) -> None:
         while True:
             await self._arrived.wait()
             self._arrived.clear()
             while self._pending:
-                batch = self._pending[:self.settings.max_batch]
+                size = self._batch_size()
+                batch, received = self._pending[:size], self._arrival_ms[size - 1]
                 try:
-                    answer = await self.sink(self.config.id, batch, now_ms())
+                    answer = await self.sink(self.config.id, batch, received)
                 except Exception as error:  # the journal could not take them: keep, retry
-                    self.health.alarm = f"cannot store reads: {error}"
+                    self._alarm("storage", f"cannot store reads: {error}")
                     log.error("reader %s: cannot store reads: %s", self.config.id, error)
                     await asyncio.sleep(self.settings.submit_retry_s)
                     continue
-                del self._pending[:len(batch)]
+                del self._pending[:size], self._arrival_ms[:size]
+                self._alarm("storage", None)
                 self.health.stored(answer.accepted, answer.duplicates, answer.rejected, now_ms())
             self._idle.set()
-
-
-class _LineTap:
-    """The lines of the byte stream, for replies the dialect listens for (the parser skips
-    them). Over-long runs without a line end are dropped: replies are short."""
-
-    LIMIT = 512
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[str]:
-        self._buffer += data
-        *lines, rest = self._buffer.replace(b"\r", b"\n").split(b"\n")
-        self._buffer = bytearray(rest[-self.LIMIT:])
-        return [line.decode("latin-1") for line in lines if 0 < len(line) <= self.LIMIT]
 
 
 __all__ = ["Answer", "ReaderSession", "SessionSettings", "Sink", "backoff_delay", "now_ms"]

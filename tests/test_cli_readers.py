@@ -72,6 +72,20 @@ def test_run_replays_recordings_into_the_journal_and_status_shows_them(
     assert results == results_csv(score_event(example).files.event, expected)
 
 
+def test_a_health_file_that_cannot_be_written_is_logged_once_and_the_readers_keep_running(
+        example: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    assert main(["import", str(example)]) == 0
+    unwritable = tmp_path / "no-such-folder" / "health.json"
+    assert main(["readers", "run", "--health-file", str(unwritable), str(example)]) == 0
+    failures = [record for record in caplog.records
+                if "cannot write the health file" in record.getMessage()]
+    assert len(failures) == 1                      # once, though every write failed
+    results, stored = asyncio.run(live_results(example))
+    assert stored > 0                              # the recordings were journaled all the same
+    expected = score_event(example).standings.results()
+    assert results == results_csv(score_event(example).files.event, expected)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -66,14 +66,23 @@ class SimulatedReader:
         return self.clock_start + timedelta(seconds=elapsed)
 
     async def _play(self) -> None:
-        for read in self.reads:
-            wait = (read.time - self.now()).total_seconds() / self.speed
+        while len(self.memory) < len(self.reads):
+            wait = (self.reads[len(self.memory)].time - self.now()).total_seconds() / self.speed
             if wait > 0:
                 await asyncio.sleep(wait)
-            self.memory.append(read)
-            if self._send is not None:
-                self._live(len(self.memory) - 1)
+                continue  # a command may have made that read meanwhile (make_next_read)
+            self.make_next_read()
         self.done.set()
+
+    def make_next_read(self) -> bool:
+        """Make the next scripted read now (sent live if a client is attached); False when
+        every read has been made."""
+        if len(self.memory) >= len(self.reads):
+            return False
+        self.memory.append(self.reads[len(self.memory)])
+        if self._send is not None:
+            self._live(len(self.memory) - 1)
+        return True
 
     def _live(self, index: int) -> None:
         line = self.live_line(index)
@@ -134,16 +143,4 @@ class SimulatedReader:
         return []
 
 
-class LineCommands:
-    """Splits command bytes into lines (commands end with CR or LF)."""
-
-    def __init__(self) -> None:
-        self._buffer = b""
-
-    def feed(self, data: bytes) -> list[str]:
-        self._buffer += data
-        *lines, self._buffer = self._buffer.replace(b"\r", b"\n").split(b"\n")
-        return [line.decode("latin-1").strip() for line in lines if line.strip()]
-
-
-__all__ = ["NOISE", "LineCommands", "SimulatedReader"]
+__all__ = ["NOISE", "SimulatedReader"]

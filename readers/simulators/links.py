@@ -148,6 +148,8 @@ class SimTransport:
 
     def __init__(self, simulator: SimulatedReader) -> None:
         self.simulator = simulator
+        self.reachable = True
+        """False: connecting fails (the reader is off or its cable out), until set again."""
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     @property
@@ -155,6 +157,8 @@ class SimTransport:
         return f"simulated {self.simulator.format} reader"
 
     async def open(self) -> None:
+        if not self.reachable:
+            raise LinkDown("simulated reader unreachable")
         self._inbox = asyncio.Queue()
         inbox = self._inbox
         self.simulator.attach(inbox.put_nowait)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from readers.dialects import ultra_rewind
+from readers.lines import LineSplitter
 from readers.protocols.ipico import encode_ipico, lrc
 from readers.protocols.raceresult import encode_raceresult
 from readers.protocols.ultra import encode_ultra
-from readers.simulators.base import LineCommands, Send, SimulatedReader
+from readers.simulators.base import Send, SimulatedReader
 from readers.simulators.race import ChipRead
 
 
@@ -23,7 +23,7 @@ class IpicoSimulator(SimulatedReader):
                  lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
         super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
                          clock_start=clock_start)
-        self._commands = LineCommands()
+        self._commands = LineSplitter()
 
     def stored_line(self, index: int) -> bytes:
         read = self.memory[index]
@@ -121,21 +121,22 @@ class UltraSimulator(SimulatedReader):
                 for index in range(max(0, first), min(last, len(self.memory) - 1) + 1)]
 
 
-assert ultra_rewind(1, 2) == b"81,2\n"  # the simulator parses what the dialect sends
-
-
 class RaceResultSimulator(SimulatedReader):
     """A RACE RESULT decoder with GPS time: passings numbered from 1, pushed (`#P;`) once
-    `SETPUSHPASSINGS;1;…` is sent, fetched with `<first>:<count>`."""
+    `SETPUSHPASSINGS;1;…` is sent, fetched with `<first>:<count>`. `push_before_count`: each
+    `PASSINGS` command first makes the next scripted passing (pushed, when push is on), then
+    answers the count: the worst timing for a client that catches up after a reconnect."""
 
     format = "raceresult"
 
     def __init__(self, reads: list[ChipRead], *, speed: float = 1.0, garble_every: int = 0,
-                 lead_s: float = 1.0, clock_start: datetime | None = None) -> None:
+                 lead_s: float = 1.0, clock_start: datetime | None = None,
+                 push_before_count: bool = False) -> None:
         super().__init__(reads, speed=speed, garble_every=garble_every, lead_s=lead_s,
                          clock_start=clock_start)
-        self._commands = LineCommands()
+        self._commands = LineSplitter()
         self._push = False
+        self.push_before_count = push_before_count
 
     def attach(self, send: Send) -> None:
         self._push = False  # push mode belongs to a connection
@@ -171,6 +172,8 @@ class RaceResultSimulator(SimulatedReader):
                 self._push = command.split(";")[1:2] == ["1"]
                 answers.append(b"SETPUSHPASSINGS;OK\r\n")
             elif name == "PASSINGS":
+                if self.push_before_count:
+                    self.make_next_read()
                 answers.append(f"PASSINGS;{len(self.memory)}\r\n".encode())
             elif re.fullmatch(r"\d+:\d+", command):
                 first, count = (int(part) for part in command.split(":"))

@@ -123,6 +123,8 @@ class TcpServer(_Stream):
         self._server: asyncio.Server | None = None
         self._arrivals: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = \
             asyncio.Queue()
+        self._knock = asyncio.Event()
+        """Set while a newer connection from the reader waits in `_arrivals`."""
 
     @property
     def address(self) -> str:
@@ -142,16 +144,32 @@ class TcpServer(_Stream):
     async def _arrived(self, reader: asyncio.StreamReader,
                        writer: asyncio.StreamWriter) -> None:
         await self._arrivals.put((reader, writer))
+        self._knock.set()
 
     async def open(self) -> None:
         """Wait for the reader to connect."""
         await self._listen()
         self._attach(*await self._arrivals.get())
+        if self._arrivals.empty():
+            self._knock.clear()
 
     async def read(self) -> bytes:
-        if not self._arrivals.empty():  # the reader came back on a new connection
+        """The next bytes of the current connection, or LinkDown as soon as the reader opens a
+        new one (also while the old one stays open and silent)."""
+        if self._knock.is_set():
             raise LinkDown("the reader opened a new connection")
-        return await super().read()
+        reading = asyncio.ensure_future(super().read())
+        knocked = asyncio.ensure_future(self._knock.wait())
+        try:
+            await asyncio.wait((reading, knocked), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reading, knocked):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(reading, knocked, return_exceptions=True)
+        if reading.done() and not reading.cancelled():
+            return reading.result()  # data that came first is not thrown away
+        raise LinkDown("the reader opened a new connection")
 
     async def shutdown(self) -> None:
         """Stop listening too (close() keeps listening for the reader's next connection)."""
@@ -163,6 +181,7 @@ class TcpServer(_Stream):
         while not self._arrivals.empty():
             _reader, writer = self._arrivals.get_nowait()
             writer.close()
+        self._knock.clear()
 
 
 __all__ = ["LISTEN_PREFIX", "TcpClient", "TcpServer", "split_address"]

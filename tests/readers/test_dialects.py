@@ -30,8 +30,12 @@ def test_race_result_fetches_what_it_has_not_seen_and_reads_its_clock() -> None:
     reply = dialect.on_line("PASSINGS;6")
     assert reply is not None and reply.send == [b"1:6\r\n"]       # first time: everything
     dialect.on_records([read(4), read(6), read(5)])
+    dialect.on_connect(reconnect=True)
     assert dialect.on_line("PASSINGS;9").send == [b"7:3\r\n"]     # type: ignore[union-attr]
-    assert dialect.on_line("PASSINGS;6") is None                   # nothing new
+    dialect.on_records([read(9)])
+    dialect.on_connect(reconnect=True)
+    assert dialect.on_line("PASSINGS;9") is None                   # nothing new
+    dialect.on_connect(reconnect=True)
     reply = dialect.on_line("PASSINGS;2")                          # fewer: a new decoder file
     assert reply is not None and reply.send == [b"1:2\r\n"]
     assert dialect.on_line("12") is not None                       # older firmware: bare count
@@ -42,6 +46,31 @@ def test_race_result_fetches_what_it_has_not_seen_and_reads_its_clock() -> None:
     assert undated is not None and undated.clock == ReaderClock(
         undated_time(1, timedelta(seconds=2, microseconds=773_000)), False)
     assert dialect.on_line("SETPROTOCOL;2.0") is None
+    assert dialect.on_line("GETTIME;2026-13-10;09:00:00.000") is None     # no month 13: ignored
+
+
+def test_race_result_reads_the_count_reply_with_a_file_number() -> None:
+    dialect = RaceResultDialect()
+    assert dialect.on_line("PASSINGS;17;3").send == [b"1:17\r\n"]  # type: ignore[union-attr]
+    dialect.on_records([read(17)])
+    assert dialect.on_line("PASSINGS;20;3").send == [b"18:3\r\n"]  # type: ignore[union-attr]
+    dialect.on_records([read(20)])
+    # Another file number: a new decoder file, fetched whole even though it holds more.
+    assert dialect.on_line("PASSINGS;25;4").send == [b"1:25\r\n"]  # type: ignore[union-attr]
+    assert dialect.on_line("17;3") is None           # a file number only after PASSINGS;
+
+
+def test_race_result_fetches_from_the_last_passing_seen_at_connect_despite_a_push() -> None:
+    dialect = RaceResultDialect()
+    dialect.on_records([read(n) for n in range(1, 101)])
+    dialect.on_connect(reconnect=True)
+    dialect.on_records([read(151)])               # pushed before the count reply came
+    assert dialect.on_line("PASSINGS;151").send == [b"101:51\r\n"]  # type: ignore[union-attr]
+    dialect.on_connect(reconnect=True)
+    # A chunk's records come before its lines: #161, pushed after the reply to a count of 160,
+    # is not taken for a sign of a new file.
+    dialect.on_records([read(161)])
+    assert dialect.on_line("PASSINGS;160").send == [b"152:9\r\n"]  # type: ignore[union-attr]
 
 
 def test_race_result_resumes_from_the_journal_after_a_restart() -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import sys
 from datetime import UTC, datetime
+
+import pytest
 
 from readers.llrp import HEADER, LlrpDialect, LlrpParser, message_type
 from readers.protocols import make_parser
@@ -126,3 +129,45 @@ async def test_a_session_over_tcp_answers_keepalives_and_stores_reads() -> None:
         await server.wait_closed()
     assert message_type(bytes(received[:10])) == 3      # SET_READER_CONFIG came first
     assert session.health.reads == 2 and session.health.rejected == 1
+
+
+def test_without_sllurp_a_reader_is_refused_with_a_value_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from readers.dialects import make_dialect
+    from readers.manager import ReaderManager
+
+    for name in [name for name in sys.modules if name.split(".")[0] == "sllurp"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "sllurp", None)
+    monkeypatch.delitem(sys.modules, "readers.llrp", raising=False)
+    with pytest.raises(ValueError, match=r"pip install 'gambero\[llrp\]'"):
+        make_dialect("llrp")
+    manager = ReaderManager(DedupSink())
+    with pytest.raises(ValueError, match="sllurp"):   # what `readers run` reports and exits on
+        manager.add(ReaderConfig("impinj", "finish", "llrp", host="10.0.0.9"))
+
+
+async def test_a_lost_stream_makes_the_session_reconnect_and_start_again(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from .live.helpers import ScriptedTransport
+
+    transport = ScriptedTransport()
+    sink = DedupSink()
+    session = ReaderSession(ReaderConfig("impinj", "finish", "llrp"), transport, sink,
+                            settings=SessionSettings(backoff_initial_s=0.02,
+                                                     drift_limit_ms=10**9))
+    session.start()
+    try:
+        transport.feed(report(tag_report(EPC_A, 1, -50, FIRST_SEEN)))
+        await eventually(lambda: len(sink.reads) == 1, what="the first read")
+        transport.feed(HEADER.pack((1 << 10) | 61, 3, 1) + b"junk")    # length 3: lost
+        await eventually(lambda: transport.opens == 2, what="the reconnect")
+        assert "stream lost" in caplog.text and session.health.reconnects == 1
+        # The start-up sequence is sent again on the new connection.
+        assert [message_type(sent) for sent in transport.sent].count(3) == 2
+        transport.feed(report(tag_report(EPC_B, 1, -50, FIRST_SEEN)))
+        await eventually(lambda: len(sink.reads) == 2, what="reads after the reconnect")
+        assert [reason(record) for _, record in sink.rejected] == \
+            ["message length 3 is impossible: stream lost"]
+    finally:
+        await session.stop()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from readers.transports.base import LinkDown, TransportKind
 from timing.entries import dedup_key
 from timing.model import Athlete, Event, Point, Race, ReaderConfig
 from timing.reads import Read, Record, Rejected
@@ -58,6 +59,19 @@ class DedupSink:
         return {key for key in self.reads if key[0] == reader_id}
 
 
+class BlockedSink(DedupSink):
+    """A journal that does not answer until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def __call__(self, reader_id: str, records: Sequence[Record],
+                       received_ms: int) -> Answer:
+        await self.release.wait()
+        return await super().__call__(reader_id, records, received_ms)
+
+
 def small_event(readers: tuple[ReaderConfig, ...] = (), count: int = 12
                 ) -> tuple[Event, list[Athlete]]:
     """A 1 km race, gun at 09:00 Rome time, `count` athletes with one IPICO-style chip each."""
@@ -82,3 +96,41 @@ async def eventually(condition: Callable[[], bool], timeout_s: float = 15.0,
 
 async def bounded(awaitable: Awaitable[object], timeout_s: float = 20.0) -> None:
     await asyncio.wait_for(awaitable, timeout_s)
+
+
+class ScriptedTransport:
+    """A link whose reader the test plays: `feed()` bytes to the session, `drop()` the link;
+    what the session sent is in `sent`, each connection counted in `opens`."""
+
+    kind: TransportKind = "sim"
+    address = "scripted"
+
+    def __init__(self) -> None:
+        self.opens = 0
+        self.sent: list[bytes] = []
+        self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def open(self) -> None:
+        self.opens += 1
+
+    def feed(self, data: bytes) -> None:
+        self._inbox.put_nowait(data)
+
+    def drop(self) -> None:
+        self._inbox.put_nowait(None)
+
+    @property
+    def unread(self) -> int:
+        return self._inbox.qsize()
+
+    async def read(self) -> bytes:
+        data = await self._inbox.get()
+        if data is None:
+            raise LinkDown("scripted link dropped")
+        return data
+
+    async def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    async def close(self) -> None:
+        return None

@@ -16,7 +16,7 @@ from timing.entries import dedup_key
 from timing.model import ReaderConfig
 from timing.reads import Read
 
-from .helpers import EVENT_DATE, DedupSink, eventually, small_event
+from .helpers import BlockedSink, DedupSink, eventually, small_event
 
 FAST = SessionSettings(backoff_initial_s=0.02, backoff_max_s=0.1, clock_check_s=0.2,
                        drift_limit_ms=10**9)
@@ -33,23 +33,30 @@ def expected_keys(reader_id: str, simulator_format: str,
     return {dedup_key(reader_id, record) for record in records if isinstance(record, Read)}
 
 
-@pytest.mark.parametrize("reader_format", ["ipico", "ultra", "raceresult"])
-async def test_a_dropped_link_is_rewound_and_every_read_arrives_once(reader_format: str) -> None:
+@pytest.mark.parametrize(("reader_format", "options"), [
+    ("ipico", {}), ("ultra", {}), ("raceresult", {}),
+    # a passing pushed between SETPUSHPASSINGS and the PASSINGS count reply
+    ("raceresult", {"push_before_count": True})],
+    ids=["ipico", "ultra", "raceresult", "raceresult-push-before-count"])
+async def test_a_dropped_link_is_rewound_and_every_read_arrives_once(
+        reader_format: str, options: dict[str, bool]) -> None:
     event, athletes = small_event()
     reads = race_reads(event, athletes, "finish", seed=3)
-    simulator = SIMULATORS[reader_format](reads, speed=400.0)
+    simulator = SIMULATORS[reader_format](reads, speed=400.0, **options)  # type: ignore[arg-type]
     transport = SimTransport(simulator)
     sink = DedupSink()
     config = ReaderConfig("finish-1", "finish", reader_format)
     session = ReaderSession(config, transport, sink, timezone=event.timezone,
-                            event_date=EVENT_DATE, settings=FAST)
+                            settings=FAST)
     session.start()
     simulator.start()
     try:
         await eventually(lambda: len(simulator.memory) > len(reads) // 3, what="a third")
+        transport.reachable = False
         transport.drop()                       # the link fails mid-race ...
         await eventually(lambda: not session.health.connected, what="the drop noticed")
         await eventually(lambda: len(simulator.memory) > 2 * len(reads) // 3, what="more")
+        transport.reachable = True             # ... and comes back after reads were missed
         await eventually(lambda: session.health.connected, what="the reconnect")
         await asyncio.wait_for(simulator.done.wait(), 20)
         want = expected_keys("finish-1", reader_format, reads)
@@ -73,7 +80,7 @@ async def test_garbage_never_stops_a_session_and_each_bad_record_is_rejected() -
     transport = SimTransport(simulator)
     sink = DedupSink()
     session = ReaderSession(ReaderConfig("f", "finish", "ipico"), transport, sink,
-                            timezone=event.timezone, event_date=EVENT_DATE, settings=FAST)
+                            timezone=event.timezone, settings=FAST)
     session.start()
     await transport_ready(session)
     # Before the race: garbage of every kind, straight into the link.
@@ -139,7 +146,7 @@ async def test_a_stuck_or_absent_reader_does_not_block_the_others() -> None:
     reads = race_reads(event, athletes, "finish", seed=5)
     simulator = SIMULATORS["ultra"](reads, speed=500.0)
     sink = DedupSink()
-    manager = ReaderManager(sink, timezone=event.timezone, event_date=EVENT_DATE, settings=FAST)
+    manager = ReaderManager(sink, timezone=event.timezone, settings=FAST)
     refusing = RefusingTransport()
     manager.add(ReaderConfig("stuck", "finish", "raceresult"), StuckTransport())
     manager.add(ReaderConfig("absent", "start", "ipico"), refusing)
@@ -162,24 +169,32 @@ async def test_a_stuck_or_absent_reader_does_not_block_the_others() -> None:
     assert all(not item.running for item in manager.health())
 
 
-async def test_a_slow_journal_slows_only_the_reader_it_serves() -> None:
+async def test_a_stuck_journal_stalls_neither_the_link_it_serves_nor_another_reader() -> None:
     event, athletes = small_event()
     fast_reads = race_reads(event, athletes, "finish", seed=6)
-    slow_sink, fast_sink = DedupSink(delay_s=0.5), DedupSink()
+    slow_sink, fast_sink = BlockedSink(), DedupSink()
     slow_sim = SIMULATORS["ipico"](race_reads(event, athletes, "start", seed=6), speed=500.0)
     fast_sim = SIMULATORS["ipico"](fast_reads, speed=500.0)
-    slow = ReaderSession(ReaderConfig("slow", "start", "ipico"), SimTransport(slow_sim),
+    slow_link = SimTransport(slow_sim)
+    slow = ReaderSession(ReaderConfig("slow", "start", "ipico"), slow_link,
                          slow_sink, timezone=event.timezone, settings=FAST)
     fast = ReaderSession(ReaderConfig("fast", "finish", "ipico"), SimTransport(fast_sim),
                          fast_sink, timezone=event.timezone, settings=FAST)
     for item in (slow, fast, slow_sim, fast_sim):
         item.start()
     try:
-        await asyncio.wait_for(fast_sim.done.wait(), 20)
+        await asyncio.wait_for(asyncio.gather(fast_sim.done.wait(), slow_sim.done.wait()), 20)
         want = expected_keys("fast", "ipico", fast_reads)
         await eventually(lambda: fast_sink.keys("fast") == want, timeout_s=5, what="fast")
-        assert slow_sink.calls <= fast_sink.calls
+        # The slow reader's journal has not answered its first submission, yet its link was
+        # read to the end meanwhile: nothing waits in the link, every read waits for the journal.
+        await eventually(lambda: slow_link._inbox.empty(), timeout_s=5, what="slow link read")
+        assert slow_sink.calls == 0 and slow.health.reads == 0
+        slow_sink.release.set()
+        slow_want = expected_keys("slow", "ipico", slow_sim.reads)
+        await eventually(lambda: slow_sink.keys("slow") == slow_want, timeout_s=5, what="slow")
     finally:
+        slow_sink.release.set()
         for item in (slow, fast, slow_sim, fast_sim):
             await item.stop()
 
@@ -191,7 +206,7 @@ async def test_clock_offset_is_measured_at_connect_and_drift_raises_an_alarm() -
     transport = SimTransport(simulator)
     settings = SessionSettings(backoff_initial_s=0.02, clock_check_s=0.1, drift_limit_ms=500)
     session = ReaderSession(ReaderConfig("rr", "finish", "raceresult"), transport, DedupSink(),
-                            timezone=event.timezone, event_date=EVENT_DATE, settings=settings)
+                            timezone=event.timezone, settings=settings)
     simulator.start()
     session.start()
     try:

@@ -12,7 +12,7 @@ from readers.manager import ReaderManager
 from readers.protocols import make_parser
 from readers.session import SessionSettings
 from readers.simulators import NOISE, SimulatedRace, race_reads
-from readers.simulators.vendors import SIMULATORS
+from readers.simulators.vendors import SIMULATORS, UltraSimulator
 from timing.model import ReaderConfig
 from timing.reads import Read, Rejected
 
@@ -85,3 +85,28 @@ def test_the_readers_of_a_simulated_race_share_one_clock() -> None:
     assert len(starts) == 1
     first_read = min(sim.reads[0].time for sim in race.simulators.values())
     assert starts == {first_read - timedelta(seconds=1)}
+
+
+def test_the_ultra_simulator_answers_the_rewind_the_dialect_sends() -> None:
+    from readers.dialects import ultra_rewind
+
+    event, athletes = small_event()
+    simulator = SIMULATORS["ultra"](race_reads(event, athletes, "finish", seed=12))
+    simulator.memory = list(simulator.reads[:10])
+    first = UltraSimulator.first_log_id
+    for last, want in ((first + 4, [first + 2, first + 3, first + 4]),
+                       (None, list(range(first + 7, first + 10)))):
+        start = first + 2 if last is not None else first + 7
+        answers = simulator.on_command(ultra_rewind(start, last))
+        records = make_parser("ultra").feed(b"".join(answers))
+        assert [record.sequence for record in records if isinstance(record, Read)] == want
+
+
+def test_lines_are_split_on_cr_or_lf_and_noise_without_a_line_end_is_dropped() -> None:
+    from readers.lines import LineSplitter
+
+    lines = LineSplitter(limit=8)
+    assert lines.feed(b"PASS") == []
+    assert lines.feed(b"INGS\r\n\r\n  \n12;3\rGET") == ["PASSINGS", "12;3"]
+    assert lines.feed(b"x" * 50 + b"\nOK\n") == ["OK"]        # the over-long run is dropped
+    assert lines.feed(b"\xe9t\xe9\n") == ["\xe9t\xe9"]          # latin-1, never an error

@@ -23,7 +23,7 @@ from readers.transports.serial import SerialPort
 from readers.transports.tcp import TcpClient, TcpServer, split_address
 from timing.model import ReaderConfig
 
-from .helpers import EVENT_DATE, DedupSink, eventually, small_event
+from .helpers import DedupSink, eventually, small_event
 
 T0 = datetime(2026, 5, 10, 9, 0, 0)
 
@@ -72,6 +72,29 @@ async def test_tcp_server_takes_the_reader_that_connects_and_its_reconnection() 
         again.close()
     finally:
         writer.close()
+        await server.shutdown()
+
+
+async def test_tcp_server_switches_to_a_new_connection_while_the_old_one_is_silent() -> None:
+    server = TcpServer("127.0.0.1", 0)
+    opening = asyncio.create_task(server.open())
+    await eventually(lambda: server.port != 0, what="listening")
+    _, old = await asyncio.open_connection("127.0.0.1", server.port)
+    await asyncio.wait_for(opening, 5)
+    try:
+        reading = asyncio.create_task(server.read())   # waits on the old connection ...
+        await asyncio.sleep(0.05)
+        assert not reading.done()
+        _, new = await asyncio.open_connection("127.0.0.1", server.port)  # ... which stays open
+        with pytest.raises(LinkDown, match="new connection"):
+            await asyncio.wait_for(reading, 5)
+        await server.close()
+        await asyncio.wait_for(server.open(), 5)
+        new.write(b"hello\n")
+        assert await asyncio.wait_for(server.read(), 5) == b"hello\n"
+        new.close()
+    finally:
+        old.close()
         await server.shutdown()
 
 
@@ -128,7 +151,7 @@ async def test_readers_are_added_started_and_stopped_while_the_event_runs() -> N
     event, athletes = small_event()
     sink = DedupSink()
     settings = SessionSettings(backoff_initial_s=0.02, drift_limit_ms=10**9)
-    manager = ReaderManager(sink, timezone=event.timezone, event_date=EVENT_DATE,
+    manager = ReaderManager(sink, timezone=event.timezone,
                             settings=settings)
     first = UltraSimulator(race_reads(event, athletes, "start", seed=1), speed=300.0)
     second = UltraSimulator(race_reads(event, athletes, "finish", seed=2), speed=300.0)
@@ -166,7 +189,7 @@ async def test_a_reader_that_connects_to_us_reconnects_and_a_cut_line_is_rejecte
     lines = [encode_ipico(read.chip, read.time, "01")
              for read in race_reads(event, athletes, "finish", seed=31)]
     sink = DedupSink()
-    manager = ReaderManager(sink, timezone=event.timezone, event_date=EVENT_DATE,
+    manager = ReaderManager(sink, timezone=event.timezone,
                             settings=SessionSettings(backoff_initial_s=0.02,
                                                      drift_limit_ms=10**9))
     manager.add(ReaderConfig("box", "finish", "ipico", host="listen:127.0.0.1:0"))
