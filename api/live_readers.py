@@ -47,7 +47,7 @@ class LiveReaders:
         the journal's records of each end), the others ingest-only. ValueError when a
         reader's address cannot be used."""
         sessions = SessionManager(core.submit, timezone=core.event.timezone,
-                                  event_date=core.event.date, directory=directory,
+                                  directory=directory,
                                   settings=settings, replay_speed=replay_speed)
         ingest = IngestReaders(core)
         for config in core.event.readers:

@@ -92,6 +92,7 @@ async def _run_async(args: argparse.Namespace, name: str) -> int:
     from readers.session import SessionSettings
     from timing.core import TimingCore
     from timing.store import Store
+    from timing.writer_lock import WriterBusy
 
     url = database.database_url(args.event.parent)
     try:
@@ -107,7 +108,11 @@ async def _run_async(args: argparse.Namespace, name: str) -> int:
                   f"{database.shown_url(url)}: run `gambero import {args.event}` first",
                   file=sys.stderr)
             return 2
-        core = await TimingCore.start(store, ids[name])
+        try:
+            core = await TimingCore.start(store, ids[name])
+        except WriterBusy as error:
+            print(f"gambero readers run: {error}", file=sys.stderr)
+            return 1
         settings = SessionSettings(drift_limit_ms=round(args.drift_limit_s * 1000))
         try:
             manager = ReaderManager.for_event(core.event, core.submit,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date
 from pathlib import Path
 
 from readers.health import ReaderHealth
@@ -54,12 +53,10 @@ def make_transport(config: ReaderConfig, directory: Path = Path("."),
 
 
 class ReaderManager:
-    def __init__(self, sink: Sink, *, timezone: str = "UTC", event_date: date | None = None,
-                 directory: Path = Path("."), settings: SessionSettings | None = None,
-                 replay_speed: float = 0.0,
+    def __init__(self, sink: Sink, *, timezone: str = "UTC", directory: Path = Path("."),
+                 settings: SessionSettings | None = None, replay_speed: float = 0.0,
                  transport_factory: Callable[[ReaderConfig], Transport | None] | None = None
                  ) -> None:
-        del event_date  # unused: still accepted from callers that pass it (api/live_readers)
         self.sink = sink
         self.timezone = timezone
         self.directory = directory
@@ -76,7 +73,7 @@ class ReaderManager:
                   ) -> ReaderManager:
         """A manager holding every reader of `event` (not started yet). ValueError if a
         reader's address cannot be used."""
-        manager = cls(sink, timezone=event.timezone, event_date=event.date, directory=directory,
+        manager = cls(sink, timezone=event.timezone, directory=directory,
                       settings=settings, replay_speed=replay_speed,
                       transport_factory=transport_factory)
         for config in event.readers:

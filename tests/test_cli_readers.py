@@ -136,3 +136,25 @@ def test_run_needs_the_event_imported_first(example: Path,
     assert "run `gambero import" in capsys.readouterr().err
     assert main(["readers", "status", str(example)]) == 1
     assert "no health file" in capsys.readouterr().err
+
+
+def test_run_refuses_an_event_whose_journal_another_process_writes(
+        example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", str(example)]) == 0
+    capsys.readouterr()
+
+    async def hold_and_run() -> int:
+        store = await Store.open(database_url(example.parent))
+        core = await TimingCore.start(store, next(iter((await store.event_ids()).values())))
+        try:  # `gambero readers run` in another process while this core writes the journal
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gambero", "readers", "run", str(example),
+                stderr=subprocess.PIPE)
+            _, err = await asyncio.wait_for(process.communicate(), 60)
+            assert "another Gambero process is writing the journal" in err.decode()
+            return process.returncode or 0
+        finally:
+            await core.stop()
+            await store.close()
+
+    assert asyncio.run(hold_and_run()) == 1
