@@ -24,6 +24,7 @@ from timing.store import Store, TokenRecord
 ROLES = ("admin", "timekeeper", "reader")
 PREFIX = "gmb_"
 REFRESH_S = 5.0
+MISS_RELOAD_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,10 @@ class Tokens:
     async def check(self, token: str) -> Principal | None:
         digest = token_hash(token)
         record = self._by_hash.get(digest)
-        if record is None or time.monotonic() - self._loaded_at > REFRESH_S:
+        age = time.monotonic() - self._loaded_at
+        # An unknown token may be new (made by `gambero token create` in another process):
+        # reload, but at most once a second, so that wrong tokens cannot keep the database busy.
+        if age > REFRESH_S or (record is None and age > MISS_RELOAD_S):
             await self.refresh()
             record = self._by_hash.get(digest)
         if record is None or record.revoked_ms is not None:

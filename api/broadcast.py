@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -30,6 +31,9 @@ from api.view import LiveState
 def _encode(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
+
+log = logging.getLogger("gambero.live")
+PING_MAX_CHARS = 64
 
 class Message:
     """One encoded message, shared by every client it goes to: its text, and (each made on
@@ -184,7 +188,7 @@ class DirectClient:
             self.resyncs = 0
 
     def received(self, text: str) -> None:
-        if _is_ping(text):
+        if is_ping(text):
             self.broadcaster.offer(self, PONG)
 
     def lost(self) -> None:
@@ -192,10 +196,14 @@ class DirectClient:
         self.broadcaster.disconnect(self)
 
 
-def _is_ping(text: str) -> bool:
+def is_ping(text: str) -> bool:
+    """Whether a client's message is `{"type": "ping"}`. Anything longer is ignored unparsed:
+    clients have nothing else to say, and a deeply nested or huge text must cost nothing."""
+    if len(text) > PING_MAX_CHARS:
+        return False
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(message, dict) and message.get("type") == "ping"
 
@@ -296,13 +304,21 @@ class Broadcaster:
                 message = encoded[client.races] = Message(_encode(self._delta(
                     client.races, frame.seq, frame.first_seq, frame.rows, frame.reload)))
                 self.encodes += 1
+            self._offer_safely(client, message)
+
+    def _offer_safely(self, client: Subscriber, message: Message) -> None:
+        try:
             self.offer(client, message)
+        except Exception:  # a broken connection: drop it, never the frame for the others
+            log.exception("a live client failed; it is disconnected")
+            client.dropped = True
+            self.clients.discard(client)
 
     def publish_health(self, health: dict[str, Any]) -> None:
         message = Message(_encode({"type": "health", **health}))
         for client in list(self.clients):
             if client.health:
-                self.offer(client, message)
+                self._offer_safely(client, message)
 
     def resync_all(self) -> None:
         """Every client gets a fresh snapshot (after a gap in the frames received)."""

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from api.auth import Tokens
-from api.broadcast import PONG, Client, DirectClient
+from api.broadcast import PONG, Client, DirectClient, is_ping
 from api.runtime import Runtime
 from api.ws_server import DETACH
 
@@ -56,9 +55,8 @@ async def live(websocket: WebSocket,
     try:
         while True:
             text = await websocket.receive_text()
-            with contextlib.suppress(ValueError, AttributeError):
-                if json.loads(text).get("type") == "ping":
-                    runtime.broadcaster.offer(client, PONG)
+            if is_ping(text):
+                runtime.broadcaster.offer(client, PONG)
     except WebSocketDisconnect:
         pass
     finally:

@@ -123,7 +123,9 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
         self.conn.send_close(code, reason)
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.close_sent = True
-        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
+        # abort, not close: close() waits for the buffer to drain, which a client that
+        # stopped reading never lets happen.
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
 
     # -- uvicorn's protocol, with a detached connection outliving its app ------------------------
 

@@ -3,6 +3,7 @@ is walked, and each mutating route is tried anonymously and with a token one rol
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .conftest import Served
@@ -98,3 +99,26 @@ async def test_tokens_are_stored_hashed_and_can_be_revoked(served: Served) -> No
     bad = await served.client.post("/api/tokens", headers=served.admin,
                                    json={"role": "reader", "reader": None})
     assert bad.status_code == 400
+
+
+async def test_wrong_tokens_do_not_reload_the_tokens_table_each_time(served: Served) -> None:
+    store = served.runtime.store
+    calls = 0
+    original = store.tokens
+
+    async def counted() -> Any:
+        nonlocal calls
+        calls += 1
+        return await original()
+
+    store.tokens = counted  # type: ignore[method-assign]
+    started = time.monotonic()
+    try:
+        for number in range(30):
+            answer = await served.client.post("/api/races/mile/gun", json={},
+                                              headers=served.auth(f"gmb_wrong-{number}"))
+            assert answer.status_code == 401
+    finally:
+        store.tokens = original  # type: ignore[method-assign]
+    # at most one reload a second (30 without the limit)
+    assert calls <= 2 + int(time.monotonic() - started)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.broadcast import Broadcaster, DirectClient
+from api.broadcast import Broadcaster, DirectClient, is_ping
 from api.live import Frame, next_frame_due
 from api.view import LiveState
 from timing.eventfile import load_event
@@ -215,3 +215,26 @@ def test_a_detached_client_is_answered_pong_and_forgotten_when_lost() -> None:
 def test_frames_come_further_apart_when_sending_them_takes_long() -> None:
     assert next_frame_due(10.0, 10.02, 0.1) == pytest.approx(10.1)  # quick: an interval on
     assert next_frame_due(10.0, 10.15, 0.1) == pytest.approx(10.3)  # slow: as long again
+
+
+def test_only_a_short_ping_is_parsed() -> None:
+    assert is_ping('{"type": "ping"}') and is_ping('{"type":"ping"}')
+    assert not is_ping('{"type": "pong"}') and not is_ping("ping") and not is_ping("[]")
+    assert not is_ping("[" * 200_000)  # nested past the recursion limit: ignored, no error
+    assert not is_ping('{"type": "ping", "pad": "' + "x" * 100 + '"}')
+
+
+def test_a_client_whose_connection_fails_costs_the_others_nothing() -> None:
+    live = state()
+    broadcaster = Broadcaster(live)
+    broken, healthy = broadcaster.connect(None, None), broadcaster.connect(None, None)
+    drain(healthy.outbox)
+
+    def fail(*_: object) -> bool:
+        raise RuntimeError("socket gone")
+
+    broken.take = fail  # type: ignore[method-assign, assignment]
+    for seq in (1, 2):
+        broadcaster.publish(frame(live, seq, row("mile", "1", seq)))
+    assert [m["seq"] for m in drain(healthy.outbox)] == [1, 2]
+    assert broken.dropped and broken not in broadcaster.clients
