@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +34,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    raise _TooLarge()
             return message
 
         try:
@@ -46,8 +47,12 @@ class BodyLimit:
         await response({"type": "http"}, _nothing, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException, so that FastAPI's body parsing passes it on (as 413) instead of
+    answering 400 "error parsing the body" for a streamed body that grew too large."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "request body too large")
 
 
 async def _nothing() -> Message:
