@@ -294,7 +294,9 @@ class Broadcaster:
 
     def publish(self, frame: Frame) -> None:
         """Send a frame to every client, encoded once per race filter."""
-        self.history.append(frame)
+        # Resumes use only seq, first_seq, rows and reload: whole reloaded races stay out.
+        self.history.append(Frame(frame.seq, frame.first_seq, frame.rows, frame.reload)
+                            if frame.race_rows or frame.guns else frame)
         self.published_seq = frame.seq
         self.last_frame_at = time.monotonic()
         encoded: dict[RaceFilter, Message] = {}

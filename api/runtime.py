@@ -97,7 +97,9 @@ class Runtime:
             source.load()
             broadcaster.published_seq = state.seq
             runtime.frame_source = source
-            runtime.tasks.append(asyncio.create_task(source.run(), name="gambero-frames"))
+            frames = asyncio.create_task(source.run(), name="gambero-frames")
+            frames.add_done_callback(_say_if_failed)
+            runtime.tasks.append(frames)
             runtime.tasks.append(asyncio.create_task(runtime._health_forever(),
                                                      name="gambero-health"))
         except BaseException:  # Redis unreachable, say: nothing may keep running
@@ -161,3 +163,10 @@ async def _readers_of(core: TimingCore, store: Store, event_id: int,
     readers = IngestReaders(core)
     await readers.load_counts(store, event_id)
     return readers
+
+
+def _say_if_failed(task: asyncio.Task[None]) -> None:
+    """A background task that fails says so at once (not only when the server stops)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s failed: the live feed stops until the server restarts",
+                  task.get_name(), exc_info=task.exception())
