@@ -63,7 +63,7 @@ class RateLimit:
     """A token bucket per client address for the public GET routes: `rate` requests a second
     on average, bursts of `burst`; over that, 429 with Retry-After. Tokens make no difference
     (an unchecked header would let anyone past). Behind a reverse proxy every client has
-    the proxy's address: limit there instead (or run uvicorn with --proxy-headers)."""
+    the proxy's address unless the proxy sends X-Forwarded-For (docs/deploy.md)."""
 
     def __init__(self, app: ASGIApp, rate: float, burst: int, max_clients: int = 100_000
                  ) -> None:
