@@ -199,4 +199,5 @@ async def start_web_only(cls: type[Runtime], store: Store, event_id: int,
 
     runtime.tasks.append(asyncio.create_task(follow_forever(), name="gambero-redis-follow"))
     runtime.closers.append(close)
+    runtime.start_fan_out()
     return runtime

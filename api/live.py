@@ -1,7 +1,7 @@
 """The live feed: the core's deltas coalesced into frames (fanned out by `api.broadcast`).
 
 `FrameSource` (in the process that runs the core) gathers the core's deltas for a short
-interval (ten frames a second at most, fewer when sending them takes long), works out every
+interval (ten frames a second at most, fewer when working them out takes long), works out every
 row that changed, including the places behind a finisher who moved, and hands one `Frame` on
 to its sink (`api.broadcast.Broadcaster.publish`, and Redis with `REDIS_URL`).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,12 +64,13 @@ def apply_frame(state: LiveState, frame: Frame) -> None:
 
 class FrameSource:
     """Turns the core's deltas into frames, at most one per `interval` seconds (fewer when
-    sending them takes long: `next_frame_due`).
+    working them out takes long: `next_frame_due`), and more often only when the fan-out asks
+    in the middle of a long pass (`refresh`).
 
     A consumer task gathers the deltas as they are published (cheap: the bibs and races they
     name). The rows are worked out when a frame is due, or earlier when a request needs the
     state to be current (`sync`): then the frame computed waits for its tick, merged with
-    whatever follows, so clients still get at most one frame per interval."""
+    whatever follows."""
 
     def __init__(self, core: TimingCore, state: LiveState, sink: Callable[[Frame], None],
                  interval: float = 0.25) -> None:
@@ -82,6 +84,8 @@ class FrameSource:
         self._pending = _Pending()
         self._unsent: Frame | None = None
         self._dirty = asyncio.Event()
+        self._due = float("-inf")
+        self._refresh_due = float("-inf")
 
     def load(self) -> None:
         """Fill the state from the standings as they are (before the first frame)."""
@@ -97,26 +101,41 @@ class FrameSource:
     async def run(self) -> None:
         consumer = asyncio.create_task(self._consume(), name="gambero-frames-consume")
         loop = asyncio.get_running_loop()
-        due = float("-inf")
         try:
             while True:
                 await self._dirty.wait()
-                wait = due - loop.time()
+                wait = self._due - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self._dirty.clear()
-                started = loop.time()
-                await self.sync()
-                frame, self._unsent = self._unsent, None
-                if frame is not None:
-                    self.frames += 1
-                    self.sink(frame)
-                    due = next_frame_due(started, loop.time(), self.interval)
+                    continue  # a refresh may have cut the frame meanwhile
+                self._cut()
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
             self._subscription.close()
+
+    def refresh(self) -> None:
+        """Cut a frame now if anything was committed since the last one and that one is at
+        least a quarter of `interval` old (and older than working it out took). The fan-out
+        calls this between the chunks of a pass: with 10,000 clients a pass takes longer than
+        `interval`, and the clients late in it then get what was committed since it began
+        rather than waiting for the next pass. Clients still get at most one message per
+        pass, and passes are `interval` apart at least (`Broadcaster.run`)."""
+        if self._dirty.is_set() and time.monotonic() >= self._refresh_due:
+            self._cut()
+
+    def _cut(self) -> None:
+        started = time.monotonic()
+        self._dirty.clear()
+        self._sync_now()
+        frame, self._unsent = self._unsent, None
+        if frame is not None:
+            self.frames += 1
+            self.sink(frame)
+        ended = time.monotonic()
+        self._due = next_frame_due(started, ended, self.interval)
+        self._refresh_due = next_frame_due(started, ended, self.interval / 4)
 
     async def _consume(self) -> None:
         while True:
@@ -126,11 +145,16 @@ class FrameSource:
             self._dirty.set()
 
     async def sync(self) -> None:
-        """Bring the state up to the core's last commit. Does not suspend: the deltas waiting
-        are taken without waiting, and the standings are exactly as of the last of them."""
+        """Bring the state up to the core's last commit (for a request that needs it current);
+        the frame it makes waits for its tick."""
+        self._sync_now()
+
+    def _sync_now(self) -> None:
+        """`sync`: the deltas waiting are taken without waiting, and the standings are exactly
+        as of the last of them."""
         subscription = self._subscription
         while subscription.pending():
-            self._pending.absorb(await subscription.get())
+            self._pending.absorb(subscription.get_nowait())
         if self.core.seq <= self.state.seq and not self._pending.everything:
             return
         pending, self._pending = self._pending, _Pending()
@@ -190,11 +214,12 @@ class FrameSource:
 
 
 def next_frame_due(started: float, ended: float, interval: float) -> float:
-    """When the next frame may go, the last one having been worked out and sent between
+    """When the next frame may go, the last one having been worked out and published between
     `started` and `ended`: `interval` after it started, and no sooner after it ended than it
-    took. With many clients a frame's fan-out takes long (about 0.1 s for 10,000): frames then
-    come further apart, and the feed never takes more than half of the server's time (the
-    rest is for the reads coming in and the requests)."""
+    took. Publishing is cheap (the fan-out runs on its own, `Broadcaster.run`); working out a
+    frame is not always (a gun reloads a whole race, the places behind a finisher shift):
+    frames then come further apart, and the feed never takes more than about half of the
+    server's time for them."""
     return max(started + interval, ended + (ended - started))
 
 

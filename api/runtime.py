@@ -102,10 +102,20 @@ class Runtime:
             runtime.tasks.append(frames)
             runtime.tasks.append(asyncio.create_task(runtime._health_forever(),
                                                      name="gambero-health"))
+            runtime.start_fan_out()
         except BaseException:  # Redis unreachable, say: nothing may keep running
             await runtime.stop()
             raise
         return runtime
+
+    def start_fan_out(self) -> None:
+        """The task that sends the frames to the websocket clients (`Broadcaster.run`)."""
+        refresh = self.frame_source.refresh if self.frame_source is not None else None
+        task = asyncio.create_task(
+            self.broadcaster.run(interval=self.options.frame_interval, refresh=refresh),
+            name="gambero-fan-out")
+        task.add_done_callback(_say_if_failed)
+        self.tasks.append(task)
 
     async def current_view(self) -> ResultsView:
         """The results as of the core's last commit (in a web-only process: as of the last

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import csv
 import json
 import multiprocessing
@@ -88,7 +87,13 @@ def load() -> str:
 
 def clients_process(port: int, path: str, count: int, deflate: bool, ready: Queue[str],
                     go: EventType, stop: EventType, sent: Queue[list[tuple[float, int]]],
-                    results: Queue[Report]) -> None:
+                    results: Queue[Report], batch: bool) -> None:
+    if batch and hasattr(os, "sched_setscheduler"):
+        # Browsers are on other machines: here a client process woken by the server's write
+        # would take the CPU from the server at once (wake-up preemption), so the server's
+        # fan-out would pay for the clients' reading. SCHED_BATCH gives the clients the same
+        # share of the CPU, only without preempting on wake-up.
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     clients = Clients(port, path, count, deflate)
     try:
         clients.connect_all()
@@ -148,27 +153,37 @@ def spread_line(values: list[float]) -> str:
             f"max {ms(max(values))}")
 
 
-def server_side(sent: list[tuple[float, float, int]], frames: list[list[Any]],
+def server_side(sent: list[tuple[float, float, int]], chunks: list[list[Any]],
                 commits: list[list[Any]]) -> list[str]:
-    """Figures from the server's own timing of each commit and fan-out."""
-    seqs = [int(frame[0]) for frame in frames]
+    """Figures from the server's own timing of each commit and of each chunk of clients a
+    fan-out pass wrote to (seq, started, ended, clients, CPU, pass, chunk)."""
     committed = {int(seq): at for seq, at in commits}
+    by_chunk: dict[int, list[list[Any]]] = {}
+    for chunk in chunks:
+        by_chunk.setdefault(int(chunk[6]), []).append(chunk)
     to_start, to_end, feed = [], [], []
     for t0, _, seq in sent:
-        index = bisect.bisect_left(seqs, seq)
-        if index < len(frames):
-            to_start.append(frames[index][1] - t0)
-            to_end.append(frames[index][2] - t0)
-            if seq in committed:
-                feed.append(frames[index][2] - committed[seq])
-    durations = [frame[2] - frame[1] for frame in frames if frame[3]]
-    cpu = [frame[4] for frame in frames if frame[3]]
+        firsts = [next((chunk for chunk in runs if chunk[0] >= seq), None)
+                  for runs in by_chunk.values()]
+        if not firsts or any(first is None for first in firsts):
+            continue
+        to_start.append(min(first[1] for first in firsts if first) - t0)
+        written = max(first[2] for first in firsts if first)
+        to_end.append(written - t0)
+        if seq in committed:
+            feed.append(written - committed[seq])
+    passes: dict[int, list[list[Any]]] = {}
+    for chunk in chunks:
+        if chunk[3]:
+            passes.setdefault(int(chunk[5]), []).append(chunk)
+    durations = [runs[-1][2] - runs[0][1] for runs in passes.values()]
+    cpu = [sum(chunk[4] for chunk in runs) for runs in passes.values()]
     return [f"post round trip (durable commit): {spread_line([b - a for a, b, _ in sent])}",
-            f"post to fan-out start: {spread_line(to_start)}",
-            f"post to fan-out end (written to every socket): {spread_line(to_end)}",
-            f"the feed alone, commit to fan-out end: {spread_line(feed)}",
-            f"fan-out of one frame to every client: {spread_line(durations)} "
-            f"({len(frames)} frames); the server's CPU time for it: {spread_line(cpu)}"]
+            f"post to the first client written its frame: {spread_line(to_start)}",
+            f"post to the last client written it (every socket): {spread_line(to_end)}",
+            f"the feed alone, commit to every socket written: {spread_line(feed)}",
+            f"one fan-out pass over every client: {spread_line(durations)} "
+            f"({len(passes)} passes); the server's CPU time for it: {spread_line(cpu)}"]
 
 
 async def measure(base: str, port: int, pid: int, args: argparse.Namespace,
@@ -192,7 +207,7 @@ async def measure(base: str, port: int, pid: int, args: argparse.Namespace,
     connect_started = time.perf_counter()
     processes = [context.Process(target=clients_process,
                                  args=(port, ws_path, share, not args.no_deflate, ready, go,
-                                       stop, sent_out, results))
+                                       stop, sent_out, results, not args.clients_preempt))
                  for share in shares if share]
     for process in processes:
         process.start()
@@ -261,11 +276,14 @@ class Run:
     """When the posting started."""
 
 
-def client_delay(run: Run, frames: list[list[Any]]) -> str:
-    """How long after a fan-out ended its last client read the frame."""
-    delays = [run.last_read[int(frame[0])] - frame[2] for frame in frames
-              if int(frame[0]) in run.last_read and frame[1] >= run.started]
-    return f"last client's read after the fan-out ended: {spread_line(delays)}"
+def client_delay(run: Run, chunks: list[list[Any]]) -> str:
+    """How long after the server last wrote a frame (its last chunk) the last client read it."""
+    written: dict[int, float] = {}
+    for chunk in chunks:
+        if chunk[3] and chunk[1] >= run.started:
+            written[int(chunk[0])] = max(chunk[2], written.get(int(chunk[0]), 0.0))
+    delays = [run.last_read[seq] - at for seq, at in written.items() if seq in run.last_read]
+    return f"last client's read after the server last wrote its frame: {spread_line(delays)}"
 
 
 def main() -> None:
@@ -280,6 +298,14 @@ def main() -> None:
                         help="processes the clients are spread over (default 2)")
     parser.add_argument("--frame-interval", type=float,
                         help="the server's frame interval (default: its own)")
+    parser.add_argument("--chunk", type=int,
+                        help="clients the server writes to per turn of its event loop "
+                             "(default: its own)")
+    parser.add_argument("--save-timings", type=Path,
+                        help="copy the server's own timings (commits, fan-out chunks) here")
+    parser.add_argument("--clients-preempt", action="store_true",
+                        help="client processes as ordinary tasks that preempt the server when "
+                             "woken (default: SCHED_BATCH, as if on other machines)")
     parser.add_argument("--no-deflate", action="store_true",
                         help="clients do not offer permessage-deflate")
     args = parser.parse_args()
@@ -299,6 +325,8 @@ def main() -> None:
         command = [sys.executable, str(HERE / "live_server.py"), "--stats", str(stats)]
         if args.frame_interval is not None:
             command += ["--frame-interval", str(args.frame_interval)]
+        if args.chunk is not None:
+            command += ["--chunk", str(args.chunk)]
         command += ["--", str(event), "--port", str(args.port), "--no-readers"]
         log = (Path(folder) / "server.log").open("wb")
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -316,11 +344,14 @@ def main() -> None:
             server.wait(120)
             log.close()
         timings = json.loads(stats.read_text())
-        frames = timings["frames"]
-        for line in server_side(run.sent, [frame for frame in frames
-                                           if frame[1] >= run.started], timings["commits"]):
+        if args.save_timings:
+            args.save_timings.write_text(json.dumps({**timings, "started": run.started,
+                                                     "sent": run.sent}))
+        chunks = timings["chunks"]
+        for line in server_side(run.sent, [chunk for chunk in chunks
+                                           if chunk[1] >= run.started], timings["commits"]):
             print(line)
-        print(client_delay(run, frames))
+        print(client_delay(run, chunks))
 
 
 if __name__ == "__main__":

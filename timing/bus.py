@@ -45,6 +45,11 @@ class Subscription(Generic[Message]):
             return Lagged(missed)
         return await self._queue.get()
 
+    def get_nowait(self) -> Message | Lagged:
+        """The next message already waiting (see `pending`); asyncio.QueueEmpty if none. A
+        `Lagged` comes only from `get`, once the queue is empty."""
+        return self._queue.get_nowait()
+
     def pending(self) -> int:
         return self._queue.qsize()
 

@@ -3,6 +3,8 @@ for detached websockets too (written to at once, a backlog only while the socket
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import zlib
 from typing import Any
@@ -238,3 +240,56 @@ def test_a_client_whose_connection_fails_costs_the_others_nothing() -> None:
         broadcaster.publish(frame(live, seq, row("mile", "1", seq)))
     assert [m["seq"] for m in drain(healthy.outbox)] == [1, 2]
     assert broken.dropped and broken not in broadcaster.clients
+
+
+async def test_a_pass_writes_a_chunk_per_turn_and_later_chunks_get_the_newer_frame() -> None:
+    live = state()
+    broadcaster = Broadcaster(live)
+    connections = [FakeConnection() for _ in range(5)]
+    for connection in connections:
+        direct(broadcaster, connection)
+        connection.messages()  # the snapshot
+    pump = asyncio.create_task(broadcaster.run(chunk=2, interval=0))
+    await asyncio.sleep(0)  # the pump waits for a frame
+    broadcaster.publish(frame(live, 1, row("mile", "1", 1)))
+    assert all(not connection.written for connection in connections)  # not at once
+    await asyncio.sleep(0)  # the pass starts: the first chunk of 2
+    assert [len(connection.written) for connection in connections] == [1, 1, 0, 0, 0]
+    broadcaster.publish(frame(live, 2, row("mile", "1", 2)))  # published mid-pass
+    for _ in range(6):
+        await asyncio.sleep(0)
+    received = [connection.messages() for connection in connections]
+    # The first chunk: frame 1, then frame 2 in the next pass. The later chunks: one message
+    # with both frames (seq 2, from 1), never frame 1 on its own any more.
+    for messages in received[:2]:
+        assert [(m["seq"], m["first_seq"]) for m in messages] == [(1, 1), (2, 2)]
+    for messages in received[2:]:
+        assert [(m["seq"], m["first_seq"]) for m in messages] == [(2, 1)]
+        assert messages[0]["rows"] == [row("mile", "1", 2)]
+    assert broadcaster.passes == 2
+    for _ in range(3):  # nothing new: no more passes, nothing written
+        await asyncio.sleep(0)
+    assert broadcaster.passes == 2 and all(not c.written for c in connections)
+    pump.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await pump
+    broadcaster.publish(frame(live, 3, row("mile", "1", 3)))  # no pump: sent at once
+    assert all(c.messages()[0]["seq"] == 3 for c in connections)
+
+
+def test_clients_that_need_the_same_message_share_one_encoding() -> None:
+    live = state()
+    broadcaster = Broadcaster(live, history=8)
+    behind, current = FakeConnection(), FakeConnection()
+    direct(broadcaster, behind, since=0)
+    broadcaster.publish(frame(live, 1, row("mile", "1", 1)))
+    direct(broadcaster, current, since=1)
+    others = [FakeConnection() for _ in range(3)]
+    for connection in others:
+        direct(broadcaster, connection, since=0)
+    before = broadcaster.encodes
+    # behind and others are at seq 0 (by resume): one encoding for them; current at 1: another
+    broadcaster.send(list(broadcaster.clients))  # nothing new for current yet
+    broadcaster.publish(frame(live, 2, row("kids", "501", 2)))
+    assert broadcaster.encodes - before == 1
+    assert {id(c.written[-1]) for c in others} == {id(others[0].written[-1])}
