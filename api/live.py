@@ -123,9 +123,12 @@ class FrameSource:
         rather than waiting for the next pass. Clients still get at most one message per
         pass, and passes are `interval` apart at least (`Broadcaster.run`)."""
         if self._dirty.is_set() and time.monotonic() >= self._refresh_due:
-            self._cut()
+            self._cut(on_time=False)
 
-    def _cut(self) -> None:
+    def _cut(self, on_time: bool = True) -> None:
+        """Work out the frame and publish it. A refresh leaves the source's own ticks where
+        they were: moved, they would make the clients early in a short pass (who get the
+        refreshed frame only with the next pass) wait longer than an interval."""
         started = time.monotonic()
         self._dirty.clear()
         self._sync_now()
@@ -134,7 +137,8 @@ class FrameSource:
             self.frames += 1
             self.sink(frame)
         ended = time.monotonic()
-        self._due = next_frame_due(started, ended, self.interval)
+        if on_time:
+            self._due = next_frame_due(started, ended, self.interval)
         self._refresh_due = next_frame_due(started, ended, self.interval / 4)
 
     async def _consume(self) -> None:

@@ -27,12 +27,13 @@ log = logging.getLogger("gambero.server")
 @dataclass
 class Options:
     frame_interval: float = 0.1
-    """Seconds between live frames at least (ten frames a second at most; fewer when the
-    fan-out to many clients takes long: `api.live.next_frame_due`)."""
+    """Seconds between the messages a websocket client gets, at least (ten a second at most;
+    fewer when a pass over every client takes longer: `api.broadcast.Broadcaster.run`)."""
     outbox: int = 64
     """Frames a websocket client may have waiting before it is resynced."""
-    history: int = 256
-    """Recent frames kept for clients resuming with `since=`."""
+    history: int = 1024
+    """Recent frames kept for clients resuming with `since=` (during long passes frames are
+    cut up to four times an interval: 1,024 is at least 25 s of them)."""
     health_interval: float = 1.0
     redis_url: str | None = None
     redis_prefix: str = "gambero"

@@ -51,6 +51,7 @@ class Report:
 
     clients: int
     frames: int
+    """Messages read since the first measured post."""
     closed: int
     histogram: array[int]
     """Post-to-frame latencies: count per millisecond."""
@@ -172,8 +173,9 @@ class Clients:
         histogram = array("q", bytes(8 * 60_000))
         missing = frames = 0
         spread: dict[int, tuple[float, float, int]] = {}
+        measured_from = min((t0 for t0, _ in sent), default=0.0)
         for client in self.clients.values():
-            frames += len(client.seqs)
+            frames += sum(1 for at in client.times if at >= measured_from)
             for seq, at in zip(client.seqs, client.times, strict=True):
                 low, high, count = spread.get(seq, (at, at, 0))
                 spread[seq] = (min(low, at), max(high, at), count + 1)
