@@ -21,212 +21,22 @@ missed (resynced), and dropped if that keeps happening. A client that reconnects
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
-
-from websockets.extensions.permessage_deflate import PerMessageDeflate
-from websockets.frames import Frame as WireFrame
-from websockets.frames import Opcode
+from typing import Any
 
 from api.live import Frame, RaceFilter, guns_json
 from api.rows import Row
+from api.subscribers import Client, DirectClient, Message, Subscriber, encode
 from api.view import LiveState
 
-
-def _encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
-
-
 log = logging.getLogger("gambero.live")
-PING_MAX_CHARS = 64
-
-class Message:
-    """One encoded message, shared by every client it goes to: its text, and (each made on
-    first use) the websocket frame carrying it, plain or compressed, so that every detached
-    connection is written the same bytes."""
-
-    __slots__ = ("_deflated", "_wire", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._wire: bytes | None = None
-        self._deflated: bytes | None = None
-
-    @property
-    def wire(self) -> bytes:
-        if self._wire is None:
-            # A server's frames are not masked (RFC 6455, 5.1): the same bytes suit everyone.
-            self._wire = WireFrame(Opcode.TEXT, self.text.encode()).serialize(mask=False)
-        return self._wire
-
-    @property
-    def deflated(self) -> bytes:
-        """The frame compressed with permessage-deflate (RFC 7692) as a message of its own
-        (no context kept from one message to the next), which any connection that
-        negotiated `server_no_context_takeover` and a window of `DEFLATE_BITS` can take.
-        Short messages go uncompressed (always allowed)."""
-        if self._deflated is None:
-            payload = self.text.encode()
-            if len(payload) < DEFLATE_FROM:
-                self._deflated = self.wire
-            else:
-                self._deflated = WireFrame(Opcode.TEXT, payload).serialize(
-                    mask=False, extensions=[_ONE_MESSAGE_DEFLATE])
-        return self._deflated
-
-
-DEFLATE_BITS = 15
-"""The window messages are compressed with: a connection that negotiated a smaller one (the
-client asked for it) is sent them uncompressed."""
-DEFLATE_FROM = 256
-"""Bytes of JSON under which compressing is not worth it."""
-_ONE_MESSAGE_DEFLATE = PerMessageDeflate(remote_no_context_takeover=True,
-                                         local_no_context_takeover=True,
-                                         remote_max_window_bits=DEFLATE_BITS,
-                                         local_max_window_bits=DEFLATE_BITS)
-"""Compresses each message on its own (a new compressor each time): shared by all."""
-PONG = Message('{"type":"pong"}')
-TOO_SLOW = 1013, "too slow: reconnect with since="
-
-
-class Client:
-    """One websocket's outbox (a plain ASGI endpoint's). The sender task takes from it; None
-    means: close, too slow."""
-
-    def __init__(self, races: RaceFilter, health: bool, size: int) -> None:
-        self.races = races
-        self.health = health
-        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(size)
-        self.resyncs = 0
-        self.dropped = False
-        self.seq = 0
-        """The journal sequence number of the last message given to it."""
-
-    def take(self, message: Message, size: int) -> bool:
-        """Queue a message; False if the outbox is full."""
-        try:
-            self.outbox.put_nowait(message.text)
-        except asyncio.QueueFull:
-            return False
-        return True
-
-    def clear(self) -> None:
-        while not self.outbox.empty():
-            self.outbox.get_nowait()
-
-    def close_too_slow(self) -> None:
-        self.outbox.put_nowait(None)
-
-
-class LiveConnection(Protocol):
-    """A websocket the feed writes to directly (`api.ws_server.LiveWebSocket`)."""
-
-    deflate: bool
-    """It takes `Message.deflated` frames."""
-
-    @property
-    def writing_paused(self) -> bool: ...
-
-    def write(self, data: bytes) -> None: ...
-
-    def close(self, code: int, reason: str) -> None: ...
-
-
-class DirectClient:
-    """A detached websocket: each message is written to its connection at once, already
-    framed (no task, no queue). Only while the connection's buffer is full (the client not
-    keeping up) do messages wait, in a backlog as bounded as an outbox, sent on when the
-    buffer drains."""
-
-    __slots__ = (
-        "backlog",
-        "broadcaster",
-        "connection",
-        "dropped",
-        "health",
-        "races",
-        "resyncs",
-        "seq",
-    )
-
-    def __init__(self, broadcaster: Broadcaster, races: RaceFilter, health: bool) -> None:
-        self.broadcaster = broadcaster
-        self.races = races
-        self.health = health
-        self.resyncs = 0
-        self.dropped = False
-        self.connection: LiveConnection | None = None
-        self.backlog: deque[Message] | None = None
-        self.seq = 0
-        """The journal sequence number of the last message given to it."""
-
-    def take(self, message: Message, size: int) -> bool:
-        """Write a message, or keep it while the connection is full; False if the backlog
-        already holds `size`."""
-        connection = self.connection
-        assert connection is not None
-        if self.backlog is None:
-            if not connection.writing_paused:
-                connection.write(message.deflated if connection.deflate else message.wire)
-                self.resyncs = 0  # caught up: only falling behind again and again drops it
-                return True
-            self.backlog = deque()
-        if len(self.backlog) >= size:
-            return False
-        self.backlog.append(message)
-        return True
-
-    def clear(self) -> None:
-        self.backlog = None
-
-    def close_too_slow(self) -> None:
-        self.backlog = None
-        if self.connection is not None:
-            self.connection.close(*TOO_SLOW)
-
-    # -- called back by the connection ---------------------------------------------------------
-
-    def writable(self) -> None:
-        connection, backlog = self.connection, self.backlog
-        if connection is None or backlog is None:
-            return
-        while backlog and not connection.writing_paused:
-            message = backlog.popleft()
-            connection.write(message.deflated if connection.deflate else message.wire)
-        if not backlog:
-            self.backlog = None
-            self.resyncs = 0
-
-    def received(self, text: str) -> None:
-        if is_ping(text):
-            self.broadcaster.offer(self, PONG)
-
-    def lost(self) -> None:
-        self.backlog = None
-        self.broadcaster.disconnect(self)
-
-
-def is_ping(text: str) -> bool:
-    """Whether a client's message is `{"type": "ping"}`. Anything longer is ignored unparsed:
-    clients have nothing else to say, and a deeply nested or huge text must cost nothing."""
-    if len(text) > PING_MAX_CHARS:
-        return False
-    try:
-        message = json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(message, dict) and message.get("type") == "ping"
-
-
-Subscriber = Client | DirectClient
 
 
 class Broadcaster:
-    def __init__(self, state: LiveState, *, outbox: int = 64, history: int = 256,
+    def __init__(self, state: LiveState, *, outbox: int = 64, history: int = 1024,
                  max_resyncs: int = 3) -> None:
         self.state = state
         self.outbox_size = outbox
@@ -290,7 +100,7 @@ class Broadcaster:
             reload.extend(race for race in frame.reload if race not in reload)
         for race in reload:  # reloaded races are fetched whole: their rows are not needed
             rows = {bib: row for bib, row in rows.items() if row["race"] != race}
-        return Message(_encode(self._delta(races, seq, since + 1, rows.values(), reload)))
+        return Message(encode(self._delta(races, seq, since + 1, rows.values(), reload)))
 
     @staticmethod
     def _delta(races: RaceFilter, seq: int, first_seq: int, rows: Iterable[Row],
@@ -307,7 +117,7 @@ class Broadcaster:
             if len(self._snapshots) > 32:
                 self._snapshots.clear()
             chosen = [race for race in self.state.races() if races is None or race.id in races]
-            message = self._snapshots[key] = Message(_encode({
+            message = self._snapshots[key] = Message(encode({
                 "type": "snapshot", "seq": self.state.seq,
                 "races": {race.id: {**guns_json(self.state, race.id),
                                     "rows": self.state.rows(race.id)} for race in chosen}}))
@@ -362,7 +172,7 @@ class Broadcaster:
         """Bring each of these clients up to the last frame published: one delta with every
         frame it has not had (a snapshot if the recent frames no longer hold them), encoded
         once for all the clients that need the same one."""
-        seq = self.published_seq
+        seq, size = self.published_seq, self.outbox_size
         encoded: dict[tuple[RaceFilter, int], tuple[Message, int]] = {}
         for client in clients:
             if client.dropped or client.seq >= seq:
@@ -373,18 +183,26 @@ class Broadcaster:
                 found = encoded[key] = self._first(client.races, client.seq)
                 self.encodes += 1
             message, client.seq = found
-            self._offer_safely(client, message)
+            try:  # `_offer_safely`, inlined: this runs once per client per pass
+                if not client.take(message, size):
+                    self._fell_behind(client)
+            except Exception:
+                self._failed(client)
 
     def _offer_safely(self, client: Subscriber, message: Message) -> None:
         try:
             self.offer(client, message)
-        except Exception:  # a broken connection: drop it, never the frame for the others
-            log.exception("a live client failed; it is disconnected")
-            client.dropped = True
-            self.clients.pop(client, None)
+        except Exception:
+            self._failed(client)
+
+    def _failed(self, client: Subscriber) -> None:
+        """A broken connection: drop it, never the frame for the others."""
+        log.exception("a live client failed; it is disconnected")
+        client.dropped = True
+        self.clients.pop(client, None)
 
     def publish_health(self, health: dict[str, Any]) -> None:
-        message = Message(_encode({"type": "health", **health}))
+        message = Message(encode({"type": "health", **health}))
         for client in list(self.clients):
             if client.health:
                 self._offer_safely(client, message)
@@ -402,8 +220,10 @@ class Broadcaster:
     def offer(self, client: Subscriber, message: Message) -> None:
         """Send or queue a message; a client with no room left for it is resynced (sent a
         snapshot instead of what it missed), and dropped if that keeps happening."""
-        if client.dropped or client.take(message, self.outbox_size):
-            return
+        if not (client.dropped or client.take(message, self.outbox_size)):
+            self._fell_behind(client)
+
+    def _fell_behind(self, client: Subscriber) -> None:
         client.clear()
         client.resyncs += 1
         if client.resyncs > self.max_resyncs:

@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from api.auth import Tokens
-from api.broadcast import PONG, Client, DirectClient, is_ping
 from api.runtime import Runtime
+from api.subscribers import PONG, Client, DirectClient, is_ping
 from api.ws_server import DETACH
 
 router = APIRouter(tags=["live"])

@@ -31,7 +31,7 @@ from websockets.extensions.permessage_deflate import (
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from api.broadcast import DEFLATE_BITS
+from api.subscribers import DEFLATE_BITS
 
 DETACH = "gambero.detach"
 """scope["extensions"][DETACH]["detach"](handler) -> the connection (a `LiveWebSocket`)."""
@@ -74,6 +74,9 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
     handler: ConnectionHandler | None = None
     """Set by `detach`; called back once the app has returned."""
     handed_over = False
+    writing_paused = False
+    """The transport's buffer is above its high-water mark: the client is not keeping up (a
+    plain attribute, read once per client per pass)."""
     deflate = False
     """The client negotiated permessage-deflate as `DEFLATE` offers it, with a window the
     feed's compressed messages fit (set by `detach`)."""
@@ -105,10 +108,6 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
 
     # -- what the feed uses --------------------------------------------------------------------
 
-    @property
-    def writing_paused(self) -> bool:
-        """The transport's buffer is above its high-water mark: the client is not keeping up."""
-        return not self.writable.is_set()
 
     def write(self, data: bytes) -> None:
         """Bytes already framed (a whole websocket message), straight to the transport."""
@@ -187,12 +186,18 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
             return
         self.handler.received(text)
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self.writing_paused = True
+
     def resume_writing(self) -> None:
         super().resume_writing()
+        self.writing_paused = False
         if self.handler is not None:
             self.handler.writable()
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
+        self.writing_paused = False  # as uvicorn unblocks its senders: the buffer is gone
         if self.handed_over and self.handler is not None:
             self.handler.lost()

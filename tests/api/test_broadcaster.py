@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from api.broadcast import Broadcaster, DirectClient, is_ping
+from api.broadcast import Broadcaster
 from api.live import Frame, next_frame_due
+from api.subscribers import DirectClient, is_ping
 from api.view import LiveState
 from timing.eventfile import load_event
 
@@ -107,7 +108,7 @@ def test_a_resume_goes_up_to_the_last_frame_published_not_beyond() -> None:
 
 
 class FakeConnection:
-    """What a detached websocket offers the feed (`api.broadcast.LiveConnection`)."""
+    """What a detached websocket offers the feed (`api.subscribers.LiveConnection`)."""
 
     def __init__(self, deflate: bool = False) -> None:
         self.deflate = deflate

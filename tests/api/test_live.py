@@ -17,9 +17,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from api.broadcast import Client, DirectClient
 from api.runtime import Options
 from api.server import ADMIN_ENV
+from api.subscribers import Client, DirectClient
 
 from .conftest import ADMIN, EXAMPLE, reader_file, reader_ids
 from .uvicorn_server import serving
