@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
 
 from api.live import RaceFilter
-
-if TYPE_CHECKING:
-    from api.broadcast import Broadcaster
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -120,6 +117,14 @@ class LiveConnection(Protocol):
     def close(self, code: int, reason: str) -> None: ...
 
 
+class Feed(Protocol):
+    """What a detached client asks of the feed (`api.broadcast.Broadcaster`)."""
+
+    def offer(self, client: DirectClient, message: Message) -> None: ...
+
+    def disconnect(self, client: DirectClient) -> None: ...
+
+
 class DirectClient:
     """A detached websocket: each message is written to its connection at once, already
     framed (no task, no queue). Only while the connection's buffer is full (the client not
@@ -137,7 +142,7 @@ class DirectClient:
         "seq",
     )
 
-    def __init__(self, broadcaster: Broadcaster, races: RaceFilter, health: bool) -> None:
+    def __init__(self, broadcaster: Feed, races: RaceFilter, health: bool) -> None:
         self.broadcaster = broadcaster
         self.races = races
         self.health = health
