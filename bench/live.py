@@ -322,6 +322,9 @@ def main() -> None:
                              "(default: its own)")
     parser.add_argument("--save-timings", type=Path,
                         help="copy the server's own timings (commits, fan-out chunks) here")
+    parser.add_argument("--share-cores", action="store_true",
+                        help="server and clients on every core (default: the server on a "
+                             "core of its own, clients and posting on the others)")
     parser.add_argument("--clients-preempt", action="store_true",
                         help="client processes as ordinary tasks that preempt the server when "
                              "woken (default: SCHED_BATCH, as if on other machines)")
@@ -346,11 +349,19 @@ def main() -> None:
             command += ["--frame-interval", str(args.frame_interval)]
         if args.chunk is not None:
             command += ["--chunk", str(args.chunk)]
-        if os.environ.get("GC_THRESHOLD"):
-            command += ["--gc-threshold", *os.environ["GC_THRESHOLD"].split()]
         command += ["--", str(event), "--port", str(args.port), "--no-readers"]
         log = (Path(folder) / "server.log").open("wb")
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        pin = not args.share_cores and len(cores) >= 2
+        server = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores[:1])) if pin else None)
+        if pin:
+            # The phones are not on the server's machine: the server gets a core of its own,
+            # this process and the client processes (started after this) the others.
+            os.sched_setaffinity(0, cores[1:])
+            print(f"cores: the server on CPU {cores[0]}; clients and posting on CPU "
+                  f"{', '.join(map(str, cores[1:]))} (--share-cores: all on all)")
         base = f"http://127.0.0.1:{args.port}"
         try:
             for _ in range(300):

@@ -38,7 +38,6 @@ def main() -> int:
     parser.add_argument("--stats", type=Path, required=True)
     parser.add_argument("--frame-interval", type=float)
     parser.add_argument("--chunk", type=int, help="clients written per turn of the event loop")
-    parser.add_argument("--gc-threshold", type=int, nargs=3)
     parser.add_argument("serve", nargs=argparse.REMAINDER, help="gambero serve's arguments")
     args = parser.parse_args()
     chunks: list[tuple[int, float, float, int, float, int, int]] = []
@@ -75,8 +74,6 @@ def main() -> int:
             collections.append((info["generation"], collecting["at"], time.perf_counter()))
 
     gc.callbacks.append(timed_collection)
-    if args.gc_threshold:
-        gc.set_threshold(*args.gc_threshold)
     objects: list[tuple[float, int, int]] = []
     count_send = Broadcaster.send
 
