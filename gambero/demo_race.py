@@ -8,23 +8,20 @@ reader sessions connect to them as to real readers, and the guns are fired on ti
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from gambero import backwards_mile
 from readers.simulators import SIMULATORS, ChipRead, SimTcpServer
 from timing.entries import gun
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
 
-GENERATOR = Path(__file__).resolve().parents[1] / "examples" / "backwards-mile" / "generate.py"
 KIDS_START_S = 600.0
 """The kids' race starts this long after the elite wave (race time), not an hour later."""
 WAVES = (("mile", "elite", 0.0), ("mile", "open", 300.0), ("kids", None, KIDS_START_S))
@@ -34,30 +31,16 @@ READER_FORMATS = {"start-mat": "raceresult", "half-box": "ultra", "finish-main":
 """As the demo's event.toml declares them (`gambero.demo.READERS`)."""
 
 
-def generator() -> ModuleType:
-    """The example's generator (examples/backwards-mile/generate.py), loaded from the source
-    tree (`pip install -e .` keeps it there)."""
-    if not GENERATOR.is_file():
-        raise FileNotFoundError(f"{GENERATOR} is missing: gambero demo runs from a clone of the "
-                                "repository (pip install -e .)")
-    spec = importlib.util.spec_from_file_location("backwards_mile_generate", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def athletes(count: int) -> list[dict[str, str]]:
     """`count` participants rows from the generator (its 300, again with new bibs and chips
     for more: 300 per batch, up to 96 batches; chips of later batches start a0, a1, …, which
     the generator's own (05…) never do)."""
     if count > 96 * 300:
         raise ValueError("the demo makes at most 28,800 athletes")
-    make = generator()
     rows: list[dict[str, str]] = []
     batch = 0
     while len(rows) < count:
-        for row in make.people(random.Random(make.SEED + batch)):
+        for row in backwards_mile.people(random.Random(backwards_mile.SEED + batch)):
             if batch:
                 row = {**row, "bib": str(int(row["bib"]) + 1000 * batch),
                        "chips": " ".join(f"{0x9f + batch:02x}{chip[2:]}"
@@ -82,11 +65,10 @@ class Step:
 
 def plan(rows: list[dict[str, str]], seed: int = 2026) -> list[Step]:
     """Guns and reads in race order, from the generator's crossing times."""
-    make = generator()
     rng = random.Random(seed)
-    crossings = make.crossings(rng, rows)
-    first_gun = make.local("09:00:00")
-    kids_gun = make.local("10:00:00")
+    crossings = backwards_mile.crossings(rng, rows)
+    first_gun = backwards_mile.local("09:00:00")
+    kids_gun = backwards_mile.local("10:00:00")
     steps = [Step(offset, "", gun=(race, wave)) for race, wave, offset in WAVES]
     for point, passes in crossings.items():
         for row, moment in passes:
