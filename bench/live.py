@@ -1,20 +1,25 @@
 """Live feed benchmark: N websocket clients on loopback while reads are posted at R reads/s.
 
     python bench/live.py                                   # 1,000 clients, 2,000 reads/s, 20 s
-    python bench/live.py --clients 10000 --workers 3
+    python bench/live.py --clients 10000 --seconds 15
 
 A `gambero serve` subprocess (bench/live_server.py: the same, with its fan-out timed) serves a
 generated event (the demo's). Client processes (`--workers`, bench/live_clients.py) connect
 the clients: raw sockets in one epoll loop per process, offering permessage-deflate as
 browsers do (`--no-deflate`: not). This process posts finish reads through the ingest route
 in batches every 50 ms (on time, without waiting for the answers), each chip read 8 times
-in a row as on a mat. It prints:
-- the server's side: a post's round trip (durable commit), post to its frame's fan-out start
-  (commit, coalescing, rows) and end (written to every socket), how long a fan-out takes;
-- the clients' side: post to the frame that includes it arriving at each client (p50, p99,
-  max), and how long after the fan-out ended the last client read it (the client processes'
-  own delay: on a small machine they compete with the server for the CPU);
-- frames per second per client, the server's resident memory per idle client (with the
+in a row as on a mat: first for `--warm-up` seconds unmeasured, then for `--seconds`.
+The phones of a race are not on the server's machine: by default the server runs on a core
+of its own and the clients and the posting on the others (`--share-cores`: all on all), and
+the client processes are SCHED_BATCH, so that a client woken by a write does not take the
+CPU from the server at once (`--clients-preempt`: they may). It prints:
+- the clients' side: post to the first message that includes it arriving at each client
+  (p50, p99, max), and how long after the server last wrote a frame the last client read it
+  (the client processes' own delay);
+- the server's side: a post's round trip (durable commit), post to the first and to the last
+  client written its frame, one pass over every client (wall and CPU time), and the server's
+  garbage collections while posting (each stops its event loop);
+- messages per second per client, the server's resident memory per idle client (with the
   clients connected and idle, minus before, over N), CPU use and the load average.
 """
 
