@@ -42,6 +42,10 @@ def channel(prefix: str, event_id: int) -> str:
     return f"{prefix}:event:{event_id}:live"
 
 
+class RedisUnreachable(ConnectionError):
+    """Redis could not be reached when the process started."""
+
+
 async def connect(url: str) -> Redis:
     from redis.asyncio import Redis
 
@@ -50,7 +54,7 @@ async def connect(url: str) -> Redis:
         await client.ping()
     except Exception as error:
         await client.aclose()
-        raise ConnectionError(f"Redis at {url} is not reachable: {error}") from error
+        raise RedisUnreachable(f"Redis at {url} is not reachable: {error}") from error
     return client
 
 
