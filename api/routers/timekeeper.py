@@ -4,7 +4,6 @@ participant edits, chips. Each is a journal action taken through the core, which
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from api.deps import CoreDep, RuntimeDep
 from api.schemas import Error, Row
 from api.view import RowMaker
 from timing.core import TimingCore
-from timing.entries import ActionEntry, Applied, apply_action, assign_chip, edit, gun, penalty
+from timing.entries import ActionEntry, adjustment_of, assign_chip, check_action, edit, gun, penalty
 from timing.entries import set_status as status_action
 from timing.model import GENDERS
 from timing.reads import Read
@@ -181,21 +180,15 @@ async def _act(core: TimingCore, action: ActionEntry, bib: str, dry_run: bool
 
 
 def preview(core: TimingCore, action: ActionEntry, bib: str) -> list[dict[str, Any]]:
-    """The places and statuses in `bib`'s race that `action` would change: applied to a copy
-    of the standings (the live ones are not touched)."""
-    from timing.entries import check_action
-
+    """The places and statuses in `bib`'s race that `action` (a status or a penalty) would
+    change; the standings are not touched (`Standings.preview_adjustment`)."""
     check_action(core.standings, action)
-    race_id = core.standings.athlete(bib).race
-    before = {row.bib: row for row in core.standings.results(race_id)}
-    trial = copy.deepcopy(core.standings)
-    apply_action(trial, action, Applied(0))
+    adjustment = adjustment_of(action)  # checked: it cannot fail
     changes = []
-    for row in trial.results(race_id):
-        old = before.get(row.bib)
-        new_view, old_view = _places(row), _places(old) if old is not None else None
+    for old, new in core.standings.preview_adjustment(bib, adjustment):
+        old_view, new_view = _places(old), _places(new)
         if new_view != old_view:
-            changes.append({"bib": row.bib, "name": f"{row.first_name} {row.last_name}",
+            changes.append({"bib": new.bib, "name": f"{new.first_name} {new.last_name}",
                             "before": old_view, "after": new_view})
     return changes
 
