@@ -31,11 +31,12 @@ async def test_each_preview_is_what_applying_it_then_gives(served: Served) -> No
     first = await place_views(served)
     finishers = sorted((view["place"], bib) for bib, view in first.items() if view["place"])
     assert len(finishers) > 20
-    picks = [("status", finishers[2][1], {"status": "DQ"}),
-             ("status", finishers[5][1], {"status": "DNF"}),
-             ("status", finishers[-1][1], {"status": "DNS"}),
-             ("penalty", finishers[0][1], {"ms": 15_000}),
-             ("status", finishers[2][1], {"status": None})]
+    picks: list[tuple[str, str, dict[str, Any]]] = [
+        ("status", finishers[2][1], {"status": "DQ"}),
+        ("status", finishers[5][1], {"status": "DNF"}),
+        ("status", finishers[-1][1], {"status": "DNS"}),
+        ("penalty", finishers[0][1], {"ms": 15_000}),
+        ("status", finishers[2][1], {"status": None})]
     for kind, bib, body in picks:
         url = f"/api/athletes/{bib}/{kind}"
         before = await place_views(served)
