@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Callable
 
 from timing.model import Adjustment, Athlete, Race, Status
 from timing.places import RankKey, rank_keys
-from timing.results import ResultRow
 from timing.rules import first_passing, passings
 
 RankGroups = tuple[RankKey, ...]
@@ -135,27 +133,3 @@ def derive(state: AthleteState) -> bool:
     after = (state.status, state.gun_time_ms, state.chip_time_ms, state.laps, state.splits)
     return before != after
 
-
-Placer = Callable[[RankKey, int], int]
-"""The place of a ranking time (ms) in a group: 1 + the number of finishers there faster."""
-
-
-def state_row(state: AthleteState, place: Placer) -> ResultRow:
-    """The result row of an athlete, placed by `place`."""
-    athlete = state.athlete
-    race_id = state.race.id
-    overall = gender_place = category_place = None
-    rank_ms = state.rank_ms
-    if rank_ms is not None:
-        overall = place((race_id, "", ""), rank_ms)
-        gender_place = place((race_id, "gender", athlete.gender), rank_ms)
-        if athlete.category:
-            category_place = place((race_id, "category", athlete.category), rank_ms)
-    return ResultRow(
-        race=race_id, place=overall, bib=athlete.bib, first_name=athlete.first_name,
-        last_name=athlete.last_name, gender=athlete.gender, gender_place=gender_place,
-        category=athlete.category, category_place=category_place, status=state.status,
-        gun_ms=state.gun_time_ms, chip_ms=state.chip_time_ms, laps=state.laps,
-        splits=state.splits, precision_ms=state.race.precision_ms,
-        adjustments=tuple(state.adjustments), club=athlete.club,
-    )

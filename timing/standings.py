@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from timing import what_if
-from timing.athlete_state import AthleteState, derive, state_row
+from timing.athlete_state import AthleteState, derive
 from timing.clock import EventClock
 from timing.model import Adjustment, Athlete, Event, Race, ReaderConfig
 from timing.places import Places
@@ -345,13 +345,30 @@ class Standings:
 
     def result(self, bib: str) -> ResultRow:
         self.settle()
-        return state_row(self._states[bib], self._places.place)
+        state = self._states[bib]
+        athlete = state.athlete
+        race_id = state.race.id
+        place = gender_place = category_place = None
+        if state.rank_ms is not None:
+            place = self.place(race_id, state.rank_ms)
+            gender_place = self.place(race_id, state.rank_ms, "gender", athlete.gender)
+            if athlete.category:
+                category_place = self.place(race_id, state.rank_ms, "category",
+                                            athlete.category)
+        return ResultRow(
+            race=race_id, place=place, bib=athlete.bib, first_name=athlete.first_name,
+            last_name=athlete.last_name, gender=athlete.gender, gender_place=gender_place,
+            category=athlete.category, category_place=category_place, status=state.status,
+            gun_ms=state.gun_time_ms, chip_ms=state.chip_time_ms, laps=state.laps,
+            splits=state.splits, precision_ms=state.race.precision_ms,
+            adjustments=tuple(state.adjustments), club=athlete.club,
+        )
 
     def preview_adjustment(self, bib: str, adjustment: Adjustment | None
-                           ) -> list[tuple[ResultRow, ResultRow]]:
+                           ) -> list[what_if.Change]:
         """What `apply_adjustment(adjustment)` (None: `clear_status(bib)`) would do, doing
-        nothing: (row before, row after) for `bib` and for each athlete of the race whose
-        place would move, in results order after (`timing.what_if`)."""
+        nothing: each athlete of `bib`'s race whose place or status would change, before and
+        after, in results order after (`timing.what_if`)."""
         self.settle()
         state = self._states[bib]
         trial = state.copy()

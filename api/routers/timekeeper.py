@@ -184,18 +184,10 @@ def preview(core: TimingCore, action: ActionEntry, bib: str) -> list[dict[str, A
     change; the standings are not touched (`Standings.preview_adjustment`)."""
     check_action(core.standings, action)
     adjustment = adjustment_of(action)  # checked: it cannot fail
-    changes = []
-    for old, new in core.standings.preview_adjustment(bib, adjustment):
-        old_view, new_view = _places(old), _places(new)
-        if new_view != old_view:
-            changes.append({"bib": new.bib, "name": f"{new.first_name} {new.last_name}",
-                            "before": old_view, "after": new_view})
-    return changes
-
-
-def _places(row: Any) -> dict[str, Any]:
-    return {"place": row.place, "gender_place": row.gender_place,
-            "category_place": row.category_place, "status": row.status}
+    return [{"bib": change.athlete.bib,
+             "name": f"{change.athlete.first_name} {change.athlete.last_name}",
+             "before": change.before._asdict(), "after": change.after._asdict()}
+            for change in core.standings.preview_adjustment(bib, adjustment)]
 
 
 class AthleteEdit(BaseModel):
