@@ -23,12 +23,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from pydantic import TypeAdapter
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest import machine_line, peak_rss_mb
 from score import GUN, POINTS, build_athletes, build_event, build_reads
 
-from api.routers.timekeeper import preview
+from api.routers.timekeeper import Preview, preview
 from timing.entries import ActionEntry, Applied, apply_action, penalty
 from timing.entries import set_status as status_action
 from timing.results import ResultRow
@@ -95,6 +97,9 @@ def main() -> None:
             started = time.perf_counter()
             changes = preview(core, action, bib)  # type: ignore[arg-type]
             seconds.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        answer = TypeAdapter(Preview).dump_json(Preview.model_validate({"changes": changes}))
+        as_json = time.perf_counter() - started
         expected = applied_changes(standings, action, bib)
         same = [{key: change[key] for key in ("bib", "before", "after")}
                 for change in changes] == expected
@@ -102,7 +107,9 @@ def main() -> None:
         worst = max(worst, median)
         print(f"{label:24} median {median * 1000:8.1f} ms (min {min(seconds) * 1000:.1f}, "
               f"max {max(seconds) * 1000:.1f}; {args.runs} runs), {len(changes):,} rows "
-              f"change; {'same as applying it' if same else 'DIFFERS FROM APPLYING IT'}")
+              f"change; {'same as applying it' if same else 'DIFFERS FROM APPLYING IT'}; "
+              f"then the response model and JSON {as_json * 1000:.0f} ms "
+              f"({len(answer) / 1e6:.1f} MB)")
         if not same:
             raise SystemExit(1)
     print(f"peak memory (RSS): {peak_rss_mb():,.0f} MB")

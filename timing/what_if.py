@@ -57,9 +57,11 @@ def changes(before: AthleteState, after: AthleteState, race: Iterable[AthleteSta
     found = [Change(before.athlete, placing(before, place),
                     placing(after, lambda key, ms: place(key, ms) - behind_old(key, ms)))]
     if (old_ms, old_groups) != (new_ms, new_groups):
+        # Only finishers behind the athlete's old or new time can move.
+        low = min(ms for ms in (old_ms, new_ms) if ms is not None)
         for state in race:
             ms = state.rank_ms
-            if ms is None or state is before:
+            if ms is None or ms <= low or state is before:
                 continue
             shifts = [behind_new(key, ms) - behind_old(key, ms) for key in state.rank_groups]
             if any(shifts):

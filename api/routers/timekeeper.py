@@ -22,6 +22,7 @@ from timing.entries import set_status as status_action
 from timing.model import GENDERS
 from timing.reads import Read
 from timing.rules import category_for
+from timing.what_if import Placing
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
     401: {"model": Error, "description": "no token, or an invalid one"},
@@ -186,8 +187,14 @@ def preview(core: TimingCore, action: ActionEntry, bib: str) -> list[dict[str, A
     adjustment = adjustment_of(action)  # checked: it cannot fail
     return [{"bib": change.athlete.bib,
              "name": f"{change.athlete.first_name} {change.athlete.last_name}",
-             "before": change.before._asdict(), "after": change.after._asdict()}
+             "before": _shown(change.before), "after": _shown(change.after)}
             for change in core.standings.preview_adjustment(bib, adjustment)]
+
+
+def _shown(placing: Placing) -> dict[str, Any]:
+    # Not `_asdict()`: three times slower, and a DQ of the winner of 50,000 makes 100,000.
+    return {"place": placing.place, "gender_place": placing.gender_place,
+            "category_place": placing.category_place, "status": placing.status}
 
 
 class AthleteEdit(BaseModel):
