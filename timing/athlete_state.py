@@ -132,4 +132,3 @@ def derive(state: AthleteState) -> bool:
         state.rank_groups = ()
     after = (state.status, state.gun_time_ms, state.chip_time_ms, state.laps, state.splits)
     return before != after
-

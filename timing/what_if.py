@@ -50,9 +50,6 @@ def changes(before: AthleteState, after: AthleteState, race: Iterable[AthleteSta
         """1 if a finisher at `ms` in the group `key` is behind the athlete now, else 0."""
         return int(old_ms is not None and old_ms < ms and key in old_groups)
 
-    def behind_new(key: RankKey, ms: int) -> int:
-        return int(new_ms is not None and new_ms < ms and key in new_groups)
-
     # The live places count the athlete's old ranking time, which is gone after the change.
     found = [Change(before.athlete, placing(before, place),
                     placing(after, lambda key, ms: place(key, ms) - behind_old(key, ms)))]
@@ -63,10 +60,14 @@ def changes(before: AthleteState, after: AthleteState, race: Iterable[AthleteSta
             ms = state.rank_ms
             if ms is None or ms <= low or state is before:
                 continue
-            shifts = [behind_new(key, ms) - behind_old(key, ms) for key in state.rank_groups]
+            # behind_new - behind_old per group, unrolled: this loop may run 50,000 times.
+            was = old_ms is not None and old_ms < ms
+            will = new_ms is not None and new_ms < ms
+            shifts = [(will and key in new_groups) - (was and key in old_groups)
+                      for key in state.rank_groups]
             if any(shifts):
                 now = [place(key, ms) for key in state.rank_groups]
-                moved = [now[index] + shift for index, shift in enumerate(shifts)]
+                moved = [now_place + shift for now_place, shift in zip(now, shifts, strict=True)]
                 found.append(Change(state.athlete, _placing(now, state.status),
                                     _placing(moved, state.status)))
     return sorted((change for change in found if change.before != change.after),
