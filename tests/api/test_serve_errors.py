@@ -97,6 +97,18 @@ def test_a_database_that_cannot_be_reached_is_one_line(event: Path) -> None:
     assert failure(err, "readers run").startswith(f"gambero readers run: database {url}: ")
 
 
+def test_a_redis_that_cannot_be_reached_is_one_line_without_its_password(event: Path
+                                                                         ) -> None:
+    port = free_port()
+    status, err = gambero(["serve", str(event), "--port", str(free_port()), "--no-readers"],
+                          env={"REDIS_URL": f"redis://:hush@127.0.0.1:{port}/0"})
+    line = failure(err, "serve")
+    assert status == 1 and "hush" not in err
+    assert line.startswith(f"gambero serve: Redis at redis://:***@127.0.0.1:{port}/0 is not "
+                           "reachable: ")
+    assert line.endswith(" - check REDIS_URL, and that Redis is running")
+
+
 def test_an_event_whose_journal_another_process_writes_is_one_line(event: Path) -> None:
     assert gambero(["import", str(event)])[0] == 0
 
