@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,15 @@ def channel(prefix: str, event_id: int) -> str:
     return f"{prefix}:event:{event_id}:live"
 
 
+def shown_redis_url(url: str) -> str:
+    """`url` with any password replaced by *** (the message goes to the terminal and logs)."""
+    return re.sub(r"^(\w+://[^:@/]*):[^@/]*@", r"\1:***@", url)
+
+
+class RedisUnreachable(ConnectionError):
+    """Redis could not be reached when the process started."""
+
+
 async def connect(url: str) -> Redis:
     from redis.asyncio import Redis
 
@@ -50,7 +60,8 @@ async def connect(url: str) -> Redis:
         await client.ping()
     except Exception as error:
         await client.aclose()
-        raise ConnectionError(f"Redis at {url} is not reachable: {error}") from error
+        raise RedisUnreachable(f"Redis at {shown_redis_url(url)} is not reachable: {error}"
+                               ) from error
     return client
 
 

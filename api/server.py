@@ -12,7 +12,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from api.auth import Tokens
+from api.fanout import RedisUnreachable
 from api.runtime import Options, Runtime
+from gambero.database import ERRORS as DATABASE_ERRORS
+from gambero.database import failure_reason, shown_url
 from readers.protocols import FORMATS
 from timing.eventfile import EventFileError, load_event
 from timing.participants import CsvHeaderError
@@ -46,7 +49,20 @@ def redact_tokens_in_logs() -> None:
 
 
 class ServeError(Exception):
-    """The server cannot start; the message says why."""
+    """The server cannot start; the message (one line) says why and what to do. `status`: the
+    command's exit status, 2 for input that cannot be used (event.toml, --event, a reader's
+    address), 1 for the rest (the database, the journal's writer lock, Redis)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def database_failed(url: str, error: BaseException) -> ServeError:
+    return ServeError(f"cannot use the database {shown_url(url)}: {failure_reason(error)} - "
+                      "check that it is running and reachable, and DATABASE_URL")
+
+
 
 
 async def find_event(store: Store, event_file: Path | None, name: str | None,
@@ -58,7 +74,8 @@ async def find_event(store: Store, event_file: Path | None, name: str | None,
             files = load_event(event_file, FORMATS)
         except (EventFileError, CsvHeaderError) as error:
             problems = error.problems if isinstance(error, EventFileError) else [error.problem]
-            raise ServeError("\n".join(str(problem) for problem in problems)) from None
+            raise ServeError(f"{'; '.join(str(problem) for problem in problems)} - fix "
+                             f"{event_file} and start again", status=2) from None
         if do_import:
             report = await store.import_event(files, str(event_file.resolve()))
             return report.event_id
@@ -67,11 +84,11 @@ async def find_event(store: Store, event_file: Path | None, name: str | None,
     if name is not None:
         if name not in events:
             raise ServeError(f"no event called {name!r} in the database "
-                             f"(events: {', '.join(events) or 'none'})")
+                             f"(events: {', '.join(events) or 'none'})", status=2)
         return events[name]
     if len(events) != 1:
         raise ServeError(f"the database holds {len(events)} events: give EVENT.toml or "
-                         "--event NAME")
+                         "--event NAME", status=2)
     return next(iter(events.values()))
 
 
@@ -82,26 +99,41 @@ async def running(url: str, event_file: Path | None, options: Options, *,
     """The runtime of a server process, from start to stop."""
     say = announce or (lambda text: print(text, file=sys.stderr, flush=True))
     redact_tokens_in_logs()  # here: uvicorn has set its logging up by now
-    store = await Store.open(url, migrate=not options.web_only)
     try:
-        event_id = await find_event(store, event_file, event_name,
-                                    do_import=not options.web_only)
-        if not options.web_only:
-            try:
-                made = await Tokens(store).ensure_admin(os.environ.get(ADMIN_ENV) or None)
-            except ValueError as error:
-                raise ServeError(str(error)) from None
-            if made is not None:
-                say(f"admin token (shown once, keep it; set {ADMIN_ENV} to choose your own): "
-                    f"{made}")
+        store = await Store.open(url, migrate=not options.web_only)
+    except DATABASE_ERRORS as error:
+        raise database_failed(url, error) from error
+    try:
+        try:
+            event_id = await find_event(store, event_file, event_name,
+                                        do_import=not options.web_only)
+            made = None
+            if not options.web_only:
+                try:
+                    made = await Tokens(store).ensure_admin(os.environ.get(ADMIN_ENV) or None)
+                except ValueError as error:
+                    raise ServeError(f"{error} - set {ADMIN_ENV} to another token, or unset it",
+                                     status=2) from None
+        except DATABASE_ERRORS as error:
+            raise database_failed(url, error) from error
+        if made is not None:
+            say(f"admin token (shown once, keep it; set {ADMIN_ENV} to choose your own): "
+                f"{made}")
         if event_file is not None:
             options = dataclasses.replace(options, event_dir=event_file.resolve().parent)
         try:
             runtime = await Runtime.start(store, event_id, options)
         except ValueError as error:  # a reader's address that cannot be used
-            raise ServeError(f"a reader cannot be run: {error}") from None
+            raise ServeError(f"a reader cannot be run: {error} - fix it in event.toml, or "
+                             "start with --no-readers", status=2) from None
         except WriterBusy as error:
-            raise ServeError(str(error)) from None
+            names = {number: name for name, number in (await store.event_ids()).items()}
+            raise ServeError(f"{error.explained(names.get(error.event_id))} (a second web "
+                             "process beside it: --web-only, with REDIS_URL)") from None
+        except RedisUnreachable as error:
+            raise ServeError(f"{error} - check REDIS_URL, and that Redis is running") from None
+        except DATABASE_ERRORS as error:
+            raise database_failed(url, error) from error
         try:
             yield runtime
         finally:

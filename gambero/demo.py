@@ -89,6 +89,8 @@ def add_command(commands: Any) -> None:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--dir", type=Path, help="the folder to write the event into "
                                                "(default: a new temporary folder)")
+    demo.add_argument("--debug", action="store_true",
+                      help="show the traceback of a start-up error")
     demo.set_defaults(run=_demo)
 
 
@@ -124,11 +126,9 @@ def write_participants(folder: Path, athletes: int) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.app import create_app
     from api.runtime import Options
     from api.server import running
+    from gambero import serving
     from gambero.demo_race import SimulatedDemoRace, plan
     from gambero.serve import UVICORN_WEBSOCKETS
     from readers.session import SessionSettings
@@ -174,10 +174,9 @@ def _demo(args: argparse.Namespace) -> int:
             await race.close()
 
     os.environ.pop("DATABASE_URL", None)  # the demo always has its own database
-    app = create_app(demo_runtime)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                **UVICORN_WEBSOCKETS)
-    return EXIT_OK
+    return serving.serve("demo", demo_runtime, host=args.host, port=args.port,
+                         log_level="warning", debug=args.debug,
+                         uvicorn_options=UVICORN_WEBSOCKETS)
 
 
 async def _run_race(race: Any, runtime: Any) -> None:

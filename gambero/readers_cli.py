@@ -111,7 +111,11 @@ async def _run_async(args: argparse.Namespace, name: str) -> int:
         try:
             core = await TimingCore.start(store, ids[name])
         except WriterBusy as error:
-            print(f"gambero readers run: {error}", file=sys.stderr)
+            print(f"gambero readers run: {error.explained(name)}", file=sys.stderr)
+            return 1
+        except database.ERRORS as error:  # the journal cannot be read (the server went away)
+            print(f"gambero readers run: database {database.shown_url(url)}: "
+                  f"{database.failure_reason(error)}", file=sys.stderr)
             return 1
         settings = SessionSettings(drift_limit_ms=round(args.drift_limit_s * 1000))
         try:

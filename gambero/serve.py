@@ -44,6 +44,8 @@ def add_commands(commands: Any) -> None:
     serve.add_argument("--replay-speed", type=float, default=0.0, metavar="X",
                        help="replay readers with a `path` at X times real time (default 0: "
                             "at once)")
+    serve.add_argument("--debug", action="store_true",
+                       help="show the traceback of a start-up error")
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="manage API tokens",
@@ -62,12 +64,9 @@ def add_commands(commands: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.app import create_app
     from api.runtime import Options
     from api.server import running
-    from gambero import database
+    from gambero import database, serving
 
     event: Path | None = args.event
     if event is not None and not event.is_file():
@@ -86,11 +85,15 @@ def _serve(args: argparse.Namespace) -> int:
                       redis_prefix=os.environ.get("GAMBERO_REDIS_PREFIX", "gambero"),
                       live_readers=not (args.web_only or args.no_readers),
                       replay_speed=args.replay_speed)
-    app = create_app(lambda: running(url, event, options, event_name=args.event_name))
-    print(f"gambero serve: database {database.shown_url(url)}; http://{args.host}:{args.port}/",
-          file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **UVICORN_WEBSOCKETS)
-    return EXIT_OK
+
+    def started() -> None:
+        print(f"gambero serve: database {database.shown_url(url)}; "
+              f"http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+
+    return serving.serve("serve", lambda: running(url, event, options,
+                                                  event_name=args.event_name),
+                         host=args.host, port=args.port, log_level="info", debug=args.debug,
+                         started=started, uvicorn_options=UVICORN_WEBSOCKETS)
 
 
 def _token_create(args: argparse.Namespace) -> int:

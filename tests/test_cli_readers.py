@@ -151,7 +151,7 @@ def test_run_refuses_an_event_whose_journal_another_process_writes(
                 sys.executable, "-m", "gambero", "readers", "run", str(example),
                 stderr=subprocess.PIPE)
             _, err = await asyncio.wait_for(process.communicate(), 60)
-            assert "another Gambero process is writing the journal" in err.decode()
+            assert "already being written by another Gambero process" in err.decode()
             return process.returncode or 0
         finally:
             await core.stop()

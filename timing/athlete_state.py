@@ -39,6 +39,23 @@ class AthleteState:
         self.rank_ms: int | None = None
         self.rank_groups: RankGroups = ()
 
+    def adjust(self, adjustment: Adjustment) -> None:
+        """Take a status or penalty adjustment in (`derive` then makes it count)."""
+        if adjustment.kind == "status":
+            self.status_override = adjustment.status
+        else:
+            self.penalty_ms += adjustment.penalty_ms
+        self.adjustments.append(adjustment)
+
+    def copy(self) -> AthleteState:
+        """A copy to try an adjustment on: its own adjustments, the same read times (which
+        `derive` only reads; the derived fields it replaces, never changes in place)."""
+        other = AthleteState.__new__(AthleteState)
+        for name in AthleteState.__slots__:
+            setattr(other, name, getattr(self, name))
+        other.adjustments = list(self.adjustments)
+        return other
+
     def add_time(self, point: str, ms: int) -> None:
         insort(self.times.setdefault(point, []), ms)
 

@@ -284,21 +284,13 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
             standings.set_gun(race, None if time_ms is None else int(str(time_ms)),
                               None if wave is None else str(wave))
             applied.races.add(race)
-        elif entry.action == "status":
+        elif entry.action in ("status", "penalty"):
             bib = str(payload["bib"])
-            status = payload.get("status")
-            if status is None:
+            adjustment = adjustment_of(entry)
+            if adjustment is None:
                 standings.clear_status(bib)
             else:
-                standings.apply_adjustment(Adjustment(bib, "status", status=_status(status),
-                                                      reason=entry.reason))
-            applied.bibs.add(bib)
-        elif entry.action == "penalty":
-            bib = str(payload["bib"])
-            seconds = float(str(payload["seconds"]))
-            standings.apply_adjustment(Adjustment(bib, "penalty",
-                                                  penalty_ms=round(seconds * 1000),
-                                                  reason=entry.reason))
+                standings.apply_adjustment(adjustment)
             applied.bibs.add(bib)
         elif entry.action == "chip":
             bib, chip = str(payload["bib"]), str(payload["chip"])
@@ -332,6 +324,22 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
         if isinstance(error, ActionError):
             raise
         raise ActionError(f"{entry.action}: {_describe(error)}") from error
+
+
+def adjustment_of(entry: ActionEntry) -> Adjustment | None:
+    """The adjustment a status or penalty action makes; None: a status cleared (the reads
+    decide again). Shared by `apply_action` and the timekeeper's dry run, which must agree."""
+    payload = entry.payload
+    bib = str(payload["bib"])
+    if entry.action == "penalty":
+        seconds = float(str(payload["seconds"]))
+        return Adjustment(bib, "penalty", penalty_ms=round(seconds * 1000), reason=entry.reason)
+    if entry.action != "status":
+        raise ActionError(f"{entry.action}: not a status or a penalty")
+    status = payload.get("status")
+    if status is None:
+        return None
+    return Adjustment(bib, "status", status=_status(status), reason=entry.reason)
 
 
 def check_action(standings: Standings, action: ActionEntry) -> None:

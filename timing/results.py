@@ -50,12 +50,18 @@ class ResultRow:
 
 
 def sort_rows(rows: Iterable[ResultRow], race_order: dict[str, int]) -> list[ResultRow]:
-    def key(row: ResultRow) -> tuple[int, int, int, tuple[int, int, str]]:
-        if row.place is not None:
-            return (race_order[row.race], 0, row.place, bib_order(row.bib))
-        return (race_order[row.race], 1, NON_FINISHER_ORDER.get(row.status, 3),
-                bib_order(row.bib))
+    def key(row: ResultRow) -> tuple[int, tuple[int, int, tuple[int, int, str]]]:
+        return (race_order[row.race], result_order(row.place, row.status, row.bib))
     return sorted(rows, key=key)
+
+
+def result_order(place: int | None, status: str, bib: str
+                 ) -> tuple[int, int, tuple[int, int, str]]:
+    """Order within a race: finishers by place, then the others by `NON_FINISHER_ORDER`;
+    bib order among equals."""
+    if place is not None:
+        return (0, place, bib_order(bib))
+    return (1, NON_FINISHER_ORDER.get(status, 3), bib_order(bib))
 
 
 def header(event: Event) -> list[str]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from timing import what_if
 from timing.athlete_state import AthleteState, derive
 from timing.clock import EventClock
 from timing.model import Adjustment, Athlete, Event, Race, ReaderConfig
@@ -249,11 +250,7 @@ class Standings:
         state = self._states.get(adjustment.bib)
         if state is None:
             raise KeyError(adjustment.bib)
-        if adjustment.kind == "status":
-            state.status_override = adjustment.status
-        else:
-            state.penalty_ms += adjustment.penalty_ms
-        state.adjustments.append(adjustment)
+        state.adjust(adjustment)
         self._rederive(state)
 
     def clear_status(self, bib: str) -> None:
@@ -366,6 +363,23 @@ class Standings:
             splits=state.splits, precision_ms=state.race.precision_ms,
             adjustments=tuple(state.adjustments), club=athlete.club,
         )
+
+    def preview_adjustment(self, bib: str, adjustment: Adjustment | None
+                           ) -> list[what_if.Change]:
+        """What `apply_adjustment(adjustment)` (None: `clear_status(bib)`) would do, doing
+        nothing: each athlete of `bib`'s race whose place or status would change, before and
+        after, in results order after (`timing.what_if`)."""
+        self.settle()
+        state = self._states[bib]
+        trial = state.copy()
+        if adjustment is None:
+            trial.status_override = None
+        else:
+            trial.adjust(adjustment)
+        derive(trial)
+        race = state.race.id
+        return what_if.changes(state, trial, (other for other in self._states.values()
+                                              if other.race.id == race), self._places.place)
 
     def results(self, race_id: str | None = None) -> list[ResultRow]:
         """Result rows in SCORING.md order: race by race, finishers by place, then the rest."""

@@ -37,6 +37,25 @@ Release = Callable[[], Awaitable[None]]
 class WriterBusy(RuntimeError):
     """Another timing core is writing this event's journal."""
 
+    def __init__(self, event_id: int, database: str, holder: str | None) -> None:
+        self.event_id = event_id
+        self.database = database
+        """Where the journal is: the SQLite file, or the PostgreSQL URL (no password)."""
+        self.holder = holder
+        """Who holds the lock, as far as known: "pid N" (SQLite), a client address (PostgreSQL)."""
+        held_by = f" ({holder})" if holder else ""
+        super().__init__(f"another Gambero process{held_by} is writing the journal of event "
+                         f"{event_id} in {database} (gambero serve or gambero readers run): "
+                         "stop it first, or use that one")
+
+    def explained(self, event_name: str | None) -> str:
+        """What is wrong and what to do, for a command's one-line error message."""
+        event = repr(event_name) if event_name is not None else str(self.event_id)
+        holder = f" ({self.holder})" if self.holder else ""
+        return (f"the journal of event {event} in {self.database} is already being written by "
+                f"another Gambero process{holder}, `gambero serve` or `gambero readers run` - "
+                "stop that one first, or keep using it")
+
 
 async def hold_writer(engine: AsyncEngine, event_id: int, wait_s: float = 5.0) -> Release:
     """Take the event's writer lock (waiting up to `wait_s`); returns what releases it."""
@@ -46,9 +65,7 @@ async def hold_writer(engine: AsyncEngine, event_id: int, wait_s: float = 5.0) -
         if release is not None:
             return release
         if asyncio.get_running_loop().time() >= deadline:
-            raise WriterBusy(f"another Gambero process is writing the journal of event "
-                             f"{event_id} in this database (gambero serve or gambero readers "
-                             "run): stop it first, or use that one")
+            raise WriterBusy(event_id, _where(engine), await _holder(engine, event_id))
         await asyncio.sleep(0.1)
 
 
@@ -58,7 +75,7 @@ async def _try(engine: AsyncEngine, event_id: int) -> Release | None:
     database = engine.url.database
     if fcntl is None or not database or database == ":memory:":
         return _nothing
-    return _try_flock(Path(f"{database}.event-{event_id}.lock"))
+    return _try_flock(_lock_path(database, event_id))
 
 
 async def _try_advisory(engine: AsyncEngine, event_id: int) -> Release | None:
@@ -85,6 +102,10 @@ async def _try_advisory(engine: AsyncEngine, event_id: int) -> Release | None:
     return release
 
 
+def _lock_path(database: str, event_id: int) -> Path:
+    return Path(f"{database}.event-{event_id}.lock")
+
+
 def _try_flock(path: Path) -> Release | None:
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -92,6 +113,11 @@ def _try_flock(path: Path) -> Release | None:
     except BlockingIOError:
         os.close(descriptor)
         return None
+    # Our pid in the file, so that a process refused the lock can say who holds it. Only a
+    # hint (the lock is the flock, not the file's contents): a failure to write it is ignored.
+    with contextlib.suppress(OSError):
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
 
     async def release() -> None:
         with contextlib.suppress(OSError):
@@ -103,3 +129,29 @@ def _try_flock(path: Path) -> Release | None:
 
 async def _nothing() -> None:
     return None
+
+
+def _where(engine: AsyncEngine) -> str:
+    if engine.dialect.name == "postgresql":
+        return engine.url.render_as_string(hide_password=True)
+    return str(Path(engine.url.database or "").resolve())
+
+
+async def _holder(engine: AsyncEngine, event_id: int) -> str | None:
+    """Who holds the lock, for the message; None when that cannot be found out."""
+    try:
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as connection:
+                row = (await connection.execute(text(
+                    "SELECT a.client_addr, a.application_name FROM pg_locks l "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                    "AND l.granted AND l.classid = :kind AND l.objid = :event"),
+                    {"kind": LOCK_CLASS, "event": event_id})).first()
+            if row is None:
+                return None
+            address = row[0] or "this machine (a local socket)"
+            return f"connected from {address}" + (f", {row[1]}" if row[1] else "")
+        pid = _lock_path(engine.url.database or "", event_id).read_text().strip()
+    except Exception:  # only a hint for the message: the refusal stands without it
+        return None
+    return f"pid {pid}" if pid.isdigit() else None

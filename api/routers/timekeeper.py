@@ -4,7 +4,6 @@ participant edits, chips. Each is a journal action taken through the core, which
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,11 +17,12 @@ from api.deps import CoreDep, RuntimeDep
 from api.schemas import Error, Row
 from api.view import RowMaker
 from timing.core import TimingCore
-from timing.entries import ActionEntry, Applied, apply_action, assign_chip, edit, gun, penalty
+from timing.entries import ActionEntry, adjustment_of, assign_chip, check_action, edit, gun, penalty
 from timing.entries import set_status as status_action
 from timing.model import GENDERS
 from timing.reads import Read
 from timing.rules import category_for
+from timing.what_if import Placing
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
     401: {"model": Error, "description": "no token, or an invalid one"},
@@ -181,28 +181,20 @@ async def _act(core: TimingCore, action: ActionEntry, bib: str, dry_run: bool
 
 
 def preview(core: TimingCore, action: ActionEntry, bib: str) -> list[dict[str, Any]]:
-    """The places and statuses in `bib`'s race that `action` would change: applied to a copy
-    of the standings (the live ones are not touched)."""
-    from timing.entries import check_action
-
+    """The places and statuses in `bib`'s race that `action` (a status or a penalty) would
+    change; the standings are not touched (`Standings.preview_adjustment`)."""
     check_action(core.standings, action)
-    race_id = core.standings.athlete(bib).race
-    before = {row.bib: row for row in core.standings.results(race_id)}
-    trial = copy.deepcopy(core.standings)
-    apply_action(trial, action, Applied(0))
-    changes = []
-    for row in trial.results(race_id):
-        old = before.get(row.bib)
-        new_view, old_view = _places(row), _places(old) if old is not None else None
-        if new_view != old_view:
-            changes.append({"bib": row.bib, "name": f"{row.first_name} {row.last_name}",
-                            "before": old_view, "after": new_view})
-    return changes
+    adjustment = adjustment_of(action)  # checked: it cannot fail
+    return [{"bib": change.athlete.bib,
+             "name": f"{change.athlete.first_name} {change.athlete.last_name}",
+             "before": _shown(change.before), "after": _shown(change.after)}
+            for change in core.standings.preview_adjustment(bib, adjustment)]
 
 
-def _places(row: Any) -> dict[str, Any]:
-    return {"place": row.place, "gender_place": row.gender_place,
-            "category_place": row.category_place, "status": row.status}
+def _shown(placing: Placing) -> dict[str, Any]:
+    # Not `_asdict()`: three times slower, and a DQ of the winner of 50,000 makes 100,000.
+    return {"place": placing.place, "gender_place": placing.gender_place,
+            "category_place": placing.category_place, "status": placing.status}
 
 
 class AthleteEdit(BaseModel):

@@ -17,6 +17,44 @@ async def places(served: Served) -> dict[str, Any]:
     return {row["bib"]: (row["place"], row["status"]) for row in rows}
 
 
+async def place_views(served: Served) -> dict[str, dict[str, Any]]:
+    rows = (await served.client.get("/api/races/mile/results",
+                                    params={"limit": 1000})).json()["rows"]
+    return {row["bib"]: {key: row[key] for key in ("place", "gender_place", "category_place",
+                                                     "status")} for row in rows}
+
+
+async def test_each_preview_is_what_applying_it_then_gives(served: Served) -> None:
+    """DQ, DNF, DNS and a penalty on finishers of the mile, one after the other: each dry run
+    lists exactly the athletes whose places or status applying it then changes."""
+    await ingest_example(served)
+    first = await place_views(served)
+    finishers = sorted((view["place"], bib) for bib, view in first.items() if view["place"])
+    assert len(finishers) > 20
+    picks: list[tuple[str, str, dict[str, Any]]] = [
+        ("status", finishers[2][1], {"status": "DQ"}),
+        ("status", finishers[5][1], {"status": "DNF"}),
+        ("status", finishers[-1][1], {"status": "DNS"}),
+        ("penalty", finishers[0][1], {"ms": 15_000}),
+        ("status", finishers[2][1], {"status": None})]
+    for kind, bib, body in picks:
+        url = f"/api/athletes/{bib}/{kind}"
+        before = await place_views(served)
+        dry = await served.client.post(url, params={"dry_run": "true"}, headers=served.admin,
+                                       json={**body, "reason": "test"})
+        assert dry.status_code == 200, dry.text
+        assert await place_views(served) == before
+        done = await served.client.post(url, headers=served.admin,
+                                        json={**body, "reason": "test"})
+        assert done.status_code == 200, done.text
+        after = await place_views(served)
+        changed = {other: (before[other], after[other]) for other in after
+                   if after[other] != before[other]}
+        assert len(changed) > (0 if body.get("status") == "DNS" else 1), (kind, body)
+        assert {change["bib"]: (change["before"], change["after"])
+                for change in dry.json()["changes"]} == changed
+
+
 async def test_gun_and_hand_timing(served: Served) -> None:
     tk = served.auth(await served.token("timekeeper"))
     fired = await served.client.post("/api/races/kids/gun", headers=tk,
