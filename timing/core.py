@@ -30,8 +30,8 @@ from timing.entries import (
     apply,
     apply_all,
     check_action,
-    dedup_key,
     oversized,
+    stored_form,
 )
 from timing.model import Event
 from timing.reads import Read, Record, Rejected
@@ -167,7 +167,8 @@ class TimingCore:
                                                      too_long, now, record.line))
                 pending.rejected += 1
             else:
-                key = dedup_key(reader_id, record)
+                stored = stored_form(record)
+                key = (reader_id, stored[2])
                 if key in self._seen:
                     pending.duplicates += 1
                     continue
@@ -179,7 +180,7 @@ class TimingCore:
                     continue
                 self._in_flight[key] = pending.done
                 pending.keys.append(key)
-                pending.entries.append(ReadEntry(reader_id, record, now, actor))
+                pending.entries.append(ReadEntry(reader_id, record, now, actor, stored))
         last_seq = await self._enqueue(pending) if pending.entries else self.seq
         answer = Submitted(len(pending.entries) - pending.rejected, pending.duplicates,
                            pending.rejected, last_seq)
