@@ -1,9 +1,10 @@
 """The async timing core: reads and actions in, durable journal, live standings, published deltas.
 
 One core owns one event's journal and standings. Any number of readers submit concurrently;
-a single writer task gathers what arrives within a short window (group commit) and appends it
-in one transaction. Only after that commit are the submitters answered ("acknowledged"), the
-entries applied to the standings and a delta published. A read that the journal already holds
+a single writer task gathers what they have submitted (group commit: what is ready, and what
+keeps coming for a short window at most) and appends it in one transaction. Only after that
+commit are the submitters answered ("acknowledged"), the entries applied to the standings and a
+delta published. A read that the journal already holds
 (same reader, chip and reader time: a reconnect, a rewind, an IPICO repeat) is answered as a
 duplicate and never stored twice. On start the core replays the journal, so the standings after
 a restart are the standings before it.
@@ -255,30 +256,26 @@ class TimingCore:
             committed = (batch, first, entries)
 
     async def _gather(self, wait: bool) -> list[_Pending]:
-        """The next batch: what arrives within the commit window after the first submission
-        (`wait`), or only what is queued already."""
+        """The next batch: what is queued already, or (`wait`) the first submission and those
+        that follow it while they keep coming. The window closes as soon as a turn of the event
+        loop brings no new submission (or after `window_s` at most): the submitters that were
+        ready have then all submitted, and waiting longer would leave the database idle. With
+        one submission in flight per reader, every reader answered by the last commit submits
+        again within a turn, so waiting out a fixed window cost each commit that long."""
         queue = self._queue
-        if not wait:
-            batch: list[_Pending] = []
-            size = 0
-            while size < self.max_batch and not queue.empty():
-                batch.append(queue.get_nowait())
-                size += len(batch[-1].entries)
-            return batch
-        loop = asyncio.get_running_loop()
-        batch = [await queue.get()]
-        size = len(batch[0].entries)
-        deadline = loop.time() + self.window_s
-        while size < self.max_batch:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                item = await asyncio.wait_for(queue.get(), remaining)
-            except TimeoutError:
-                break
-            batch.append(item)
-            size += len(item.entries)
+        batch: list[_Pending] = []
+        if wait:
+            batch.append(await queue.get())
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.window_s
+            ready = -1
+            while queue.qsize() != ready and loop.time() < deadline:
+                ready = queue.qsize()
+                await asyncio.sleep(0)  # one turn for whatever is ready to run
+        size = sum(len(pending.entries) for pending in batch)
+        while size < self.max_batch and not queue.empty():
+            batch.append(queue.get_nowait())
+            size += len(batch[-1].entries)
         return batch
 
     def _finish(self, batch: list[_Pending], first: int, entries: list[Entry]) -> None:

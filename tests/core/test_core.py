@@ -104,6 +104,26 @@ async def test_concurrent_readers_share_group_commits_and_get_contiguous_seqs(
         await core.stop()
 
 
+async def test_a_commit_does_not_wait_out_the_window_once_the_ready_submitters_submitted(
+        store: Store) -> None:
+    """Readers answered by one commit submit again within a turn of the loop: the next commit
+    takes them all at once and goes, rather than wait for more until the window ends."""
+    gated = GatedStore(store)
+    core = await TimingCore.start(gated, await imported(store), window_s=5.0)
+    gated.gate.set()
+    try:
+        readers = ["finish-main", "finish-backup", "start-mat"]
+        started = asyncio.get_running_loop().time()
+        answers = await asyncio.wait_for(asyncio.gather(*(
+            core.submit(reader, finish_reads(3, first=100 * n))
+            for n, reader in enumerate(readers))), 2.0)
+        assert asyncio.get_running_loop().time() - started < 2.0
+        assert sum(a.accepted for a in answers) == 9
+        assert gated.appends == 1  # still one commit for all three
+    finally:
+        await core.stop()
+
+
 async def test_replayed_reads_are_never_stored_twice_even_after_a_restart(store: Store) -> None:
     event_id = await imported(store)
     reads = finish_reads(10)
