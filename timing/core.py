@@ -4,10 +4,10 @@ One core owns one event's journal and standings. Any number of readers submit co
 a single writer task gathers what they have submitted (group commit: what is ready, and what
 keeps coming for a short window at most) and appends it in one transaction. Only after that
 commit are the submitters answered ("acknowledged"), the entries applied to the standings and a
-delta published. A read that the journal already holds
-(same reader, chip and reader time: a reconnect, a rewind, an IPICO repeat) is answered as a
-duplicate and never stored twice. On start the core replays the journal, so the standings after
-a restart are the standings before it.
+delta published. A read that the journal already holds (same reader, chip and reader time: a
+reconnect, a rewind, an IPICO repeat) is answered as a duplicate and never stored twice. On
+start the core replays the journal, so the standings after a restart are the standings before
+it.
 """
 
 from __future__ import annotations
@@ -369,11 +369,11 @@ def _tune_gc() -> None:
     """Make the cyclic collector run far less often (never more often than it was set to).
     Ingest allocates several objects per read (the read, its entry, keys, tuples), nearly all
     freed by reference counting: the collector found almost nothing to collect, yet with the
-    default thresholds (700, 10, 10) it ran a full pass over the whole heap of a running event
-    (hundreds of MB) every few hundred milliseconds at 30,000 reads/s, each one a pause of tens
-    of milliseconds that every acknowledgement waiting behind it paid. With these thresholds the
-    young generations are still collected (short-lived cycles: exceptions, tasks) and a full
-    pass comes every hundred million allocations."""
+    default thresholds (700, 10, 10) it kept making full passes over the whole heap of a
+    running event (hundreds of MB), pauses that every acknowledgement waiting behind them paid
+    (at about 30,000 reads/s the p99 went from 50-60 ms to 17-18 ms without them). With these
+    thresholds the young generations are still collected often (short-lived cycles:
+    exceptions, tasks) and a full pass comes after about a hundred million allocations."""
     current = gc.get_threshold()
     gc.set_threshold(*(max(mine, theirs) for mine, theirs in zip(GC_THRESHOLDS, current,
                                                                    strict=True)))
