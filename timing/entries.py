@@ -42,6 +42,9 @@ class ReadEntry:
     """When the host received it (ms since 1970 UTC): for audits and latency, not scoring."""
     actor: str = ""
     """Who entered it, for reads typed or tapped by a timekeeper (manual and hand timing)."""
+    stored: tuple[int, ClockKind, str] | None = field(default=None, compare=False, repr=False)
+    """`stored_form(read)` when the maker had it already (the core computes it to
+    de-duplicate): spares the store computing it again for every read. None: computed there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +127,14 @@ def dedup_key(reader_id: str, read: Read) -> tuple[str, str]:
     """Two reads with this key equal are the same read sent twice (a reconnect, a rewind, an
     IPICO event-mode repeat): same reader, same chip or bib, same reader time. The second part
     is what the journal stores (and indexes as unique) in its `dedup` column."""
+    return reader_id, stored_form(read)[2]
+
+
+def stored_form(read: Read) -> tuple[int, ClockKind, str]:
+    """What the journal stores of a read's identity: (reader time in µs, clock kind, `dedup`
+    text). `dedup_key(reader_id, read)` is `(reader_id, stored_form(read)[2])`."""
     micros, kind = encode_time(read)
-    return reader_id, dedup_text(read, micros, kind)
+    return micros, kind, dedup_text(read, micros, kind)
 
 
 def dedup_text(read: Read, micros: int, kind: ClockKind) -> str:

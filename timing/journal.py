@@ -19,7 +19,6 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -177,7 +176,8 @@ class JournalRow(Base):
         # `reader_time` adds nothing to what is unique (`dedup` holds it) but orders the index
         # by time, so that appends touch its last pages rather than random ones (0002).
         UniqueConstraint("event_id", "reader_key", "reader_time", "dedup"),
-        Index("ix_journal_chip", "event_id", "chip"),
+        # No index on chip: the one query by chip compares lower(chip), which it would not
+        # serve, and random chip codes made every append rewrite pages all over it (0005).
     )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),

@@ -25,8 +25,7 @@ from timing.entries import (
     ReadEntry,
     RejectedEntry,
     decode_time,
-    dedup_text,
-    encode_time,
+    stored_form,
 )
 from timing.event_rows import ImportReport, load_event_rows, save_event
 from timing.eventfile import EventFiles
@@ -337,8 +336,7 @@ _READ_COLUMNS = ("event_id", "seq", "kind", "recorded_ms", "reader_key", "chip",
 def _read_row(event_id: int, seq: int, entry: ReadEntry) -> tuple[Any, ...]:
     """A read as the values of `_READ_COLUMNS`."""
     read = entry.read
-    micros, clock = encode_time(read)
-    dedup = dedup_text(read, micros, clock)
+    micros, clock, dedup = entry.stored or stored_form(read)
     return (event_id, seq, "read", entry.received_ms, entry.reader_id, read.chip, read.bib,
             micros, clock, read.sequence, read.reader, read.antenna, read.rssi, read.line,
             read.raw, entry.actor or None, dedup)

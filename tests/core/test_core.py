@@ -4,6 +4,7 @@ replay de-duplication, bad input journaled, actions, the bus, and recovery after
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from gambero.offline import score_event
 from readers.protocols import make_parser
 from timing.bus import Lagged
-from timing.core import Delta, TimingCore
+from timing.core import GC_THRESHOLDS, Delta, TimingCore
 from timing.entries import (
     ActionError,
     Entry,
@@ -102,6 +103,43 @@ async def test_concurrent_readers_share_group_commits_and_get_contiguous_seqs(
         assert seqs == list(range(1, 21))
     finally:
         await core.stop()
+
+
+async def test_a_commit_does_not_wait_out_the_window_once_the_ready_submitters_submitted(
+        store: Store) -> None:
+    """Readers answered by one commit submit again within a turn of the loop: the next commit
+    takes them all at once and goes, rather than wait for more until the window ends."""
+    gated = GatedStore(store)
+    core = await TimingCore.start(gated, await imported(store), window_s=5.0)
+    gated.gate.set()
+    try:
+        readers = ["finish-main", "finish-backup", "start-mat"]
+        started = asyncio.get_running_loop().time()
+        answers = await asyncio.wait_for(asyncio.gather(*(
+            core.submit(reader, finish_reads(3, first=100 * n))
+            for n, reader in enumerate(readers))), 2.0)
+        assert asyncio.get_running_loop().time() - started < 2.0
+        assert sum(a.accepted for a in answers) == 9
+        assert gated.appends == 1  # still one commit for all three
+    finally:
+        await core.stop()
+
+
+async def test_a_running_core_makes_the_cyclic_collector_run_rarely(store: Store) -> None:
+    """Full collections over a big heap were the p99 of acknowledgement: a started core raises
+    the collector's thresholds, and never lowers thresholds someone set higher."""
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        core = await TimingCore.start(store, await imported(store))
+        await core.stop()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        gc.set_threshold(10**6, 5, 10**4)
+        core = await TimingCore.start(store, core.event_id)
+        await core.stop()
+        assert gc.get_threshold() == (10**6, GC_THRESHOLDS[1], 10**4)
+    finally:
+        gc.set_threshold(*before)
 
 
 async def test_replayed_reads_are_never_stored_twice_even_after_a_restart(store: Store) -> None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 
 from timing.entries import (
@@ -21,8 +22,10 @@ from timing.entries import (
     penalty,
     register,
     set_status,
+    stored_form,
 )
 from timing.eventfile import load_event
+from timing.journal import JournalRow
 from timing.model import Athlete
 from timing.reads import Read, undated_time
 from timing.store import Store
@@ -31,6 +34,7 @@ from .events import EXAMPLE
 
 RECORDED_MS = 1_778_396_000_000
 MOMENT = datetime(2026, 5, 10, 9, 6, 1, 123_456)
+_JOURNAL: Table = JournalRow.__table__  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -206,3 +210,33 @@ async def test_the_last_record_number_of_each_reader_is_where_a_restart_resumes(
     ]
     await store.append(event_id, 1, entries, RECORDED_MS)
     assert await store.last_reader_sequences(event_id) == {"half-box": 121, "start-mat": 7}
+
+
+async def test_a_read_carrying_its_stored_form_is_stored_as_one_without(
+        store: Store, event_id: int) -> None:
+    """The core hands the store each read's (time, clock, dedup) as it computed them to
+    de-duplicate (`ReadEntry.stored`); the rows must be the very rows the store makes itself."""
+    reads = [entry for entry in every_kind() if isinstance(entry, ReadEntry)]
+    carried = [replace(entry, stored=stored_form(entry.read)) for entry in reads]
+    assert carried == reads  # `stored` is a cache, not part of what the entry is
+    await store.append(event_id, 1, reads, RECORDED_MS)
+    other = await other_event(store)
+    await store.append(other, 1, carried, RECORDED_MS)
+    assert await journal_rows(store, event_id) == await journal_rows(store, other)
+    # ... and a carried dedup text is what makes a replay a duplicate, as a computed one does.
+    with pytest.raises(IntegrityError):
+        await store.append(other, len(reads) + 1, reads[:1], RECORDED_MS)
+
+
+async def other_event(store: Store) -> int:
+    files = load_event(EXAMPLE / "event.toml")
+    renamed = replace(files, event=replace(files.event, name=files.event.name + " (copy)"))
+    return (await store.import_event(renamed, "")).event_id
+
+
+async def journal_rows(store: Store, event_id: int) -> list[tuple[object, ...]]:
+    async with store.engine.connect() as connection:
+        result = await connection.execute(
+            select(_JOURNAL).where(_JOURNAL.c.event_id == event_id).order_by(_JOURNAL.c.seq))
+        return [tuple(value for key, value in row._mapping.items() if key != "event_id")
+                for row in result]

@@ -29,6 +29,7 @@ from timing.entries import (
     penalty,
     register,
     set_status,
+    stored_form,
     void,
 )
 from timing.reads import Read, undated_time
@@ -69,6 +70,18 @@ def test_dedup_key_ignores_chip_case_but_not_reader_or_time() -> None:
     assert key != dedup_key("backup", Read("ab12", moment))
     assert key != dedup_key("finish", Read("ab12", moment + timedelta(microseconds=1)))
     assert key != dedup_key("finish", Read("ab12", moment, dated=False))
+
+
+@pytest.mark.parametrize("read", [
+    Read("AB12", datetime(2026, 5, 10, 9, 6, 0, 120_000)),
+    Read("ff01", datetime(2026, 5, 10, 7, 6, 0, 1, tzinfo=UTC), sequence=3),
+    Read("c", undated_time(2, timedelta(hours=9, seconds=3.25)), dated=False),
+    Read("", datetime(2026, 5, 10, 9, 10), bib="42"),
+])
+def test_the_stored_form_is_the_encoded_time_and_the_dedup_key(read: Read) -> None:
+    micros, kind, dedup = stored_form(read)
+    assert (micros, kind) == encode_time(read)
+    assert ("finish", dedup) == dedup_key("finish", read)
 
 
 def read_at(clock_time: str, chip: str = "chip1", reader: str = "finish-main") -> ReadEntry:
