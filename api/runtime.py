@@ -4,7 +4,6 @@ live feed, the readers and the tokens. One `Runtime` per process, kept on `app.s
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from api.live_readers import LiveReaders
 from api.readers import IngestReaders, ReaderManager
 from api.view import LiveState, ResultsView
 from readers.session import SessionSettings
-from timing.core import TimingCore
+from timing.core import TimingCore, tune_gc
 from timing.model import Event
 from timing.store import Store
 
@@ -72,7 +71,7 @@ class Runtime:
         """Start the core for the event `event_id` and the live feed over it (or, with
         `options.web_only`, follow a core elsewhere through Redis)."""
         options = options or Options()
-        tune_collector()
+        tune_gc()  # a web-only process too: 10,000 clients are half a million objects
         if options.web_only:
             from api.fanout import start_web_only
 
@@ -176,22 +175,6 @@ async def _readers_of(core: TimingCore, store: Store, event_id: int,
     readers = IngestReaders(core)
     await readers.load_counts(store, event_id)
     return readers
-
-
-YOUNG_COLLECTION_EVERY = 20_000
-"""Objects allocated between two young garbage collections (CPython's default is 700)."""
-
-
-def tune_collector() -> None:
-    """Collect young objects less often, so that what a request or a batch of reads keeps for
-    a few tens of milliseconds dies young instead of being promoted to the oldest generation.
-    CPython collects that generation whole once a quarter more objects have been promoted
-    into it, and a server with 10,000 websocket clients holds about half a million objects:
-    such a collection stops the event loop for about 0.3 s (measured: bench/live.py). With
-    the default threshold that happened within every 15 s of 2,000 reads a second; with this
-    one, not once in the same runs. A young collection then takes up to about 20 ms."""
-    _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, oldest)
 
 
 def _say_if_failed(task: asyncio.Task[None]) -> None:

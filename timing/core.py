@@ -42,7 +42,7 @@ from timing.store import LoadedEvent, Store
 from timing.writer_lock import Release, hold_writer
 
 GC_THRESHOLDS = (50_000, 20, 100)
-"""The cyclic garbage collector's thresholds while a core runs (see `_tune_gc`)."""
+"""The cyclic garbage collector's thresholds while a core runs (see `tune_gc`)."""
 
 DedupKey = tuple[str, str]
 """(reader id, the journal's `dedup` text): see `timing.entries.dedup_key`."""
@@ -362,10 +362,10 @@ class TimingCore:
         finally:
             gc.enable()
             gc.freeze()
-            _tune_gc()
+            tune_gc()
 
 
-def _tune_gc() -> None:
+def tune_gc() -> None:
     """Make the cyclic collector run far less often (never more often than it was set to).
     Ingest allocates several objects per read (the read, its entry, keys, tuples), nearly all
     freed by reference counting: the collector found almost nothing to collect, yet with the
