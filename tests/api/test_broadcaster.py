@@ -143,6 +143,15 @@ def decode_frame(data: bytes) -> bytes:
     return payload
 
 
+def connected(broadcaster: Broadcaster, count: int) -> list[FakeConnection]:
+    """`count` detached clients, their snapshots already taken."""
+    connections = [FakeConnection() for _ in range(count)]
+    for connection in connections:
+        direct(broadcaster, connection)
+        connection.messages()
+    return connections
+
+
 def direct(broadcaster: Broadcaster, connection: FakeConnection,
            races: frozenset[str] | None = None, since: int | None = None) -> DirectClient:
     client = DirectClient(broadcaster, races, False)
@@ -246,10 +255,7 @@ def test_a_client_whose_connection_fails_costs_the_others_nothing() -> None:
 async def test_a_pass_writes_a_chunk_per_turn_and_later_chunks_get_the_newer_frame() -> None:
     live = state()
     broadcaster = Broadcaster(live)
-    connections = [FakeConnection() for _ in range(5)]
-    for connection in connections:
-        direct(broadcaster, connection)
-        connection.messages()  # the snapshot
+    connections = connected(broadcaster, 5)
     pump = asyncio.create_task(broadcaster.run(chunk=2, interval=0))
     await asyncio.sleep(0)  # the pump waits for a frame
     broadcaster.publish(frame(live, 1, row("mile", "1", 1)))

@@ -15,7 +15,7 @@ from api.runtime import Options
 from timing.core import GC_THRESHOLDS
 
 from .conftest import Served
-from .test_broadcaster import FakeConnection, direct, frame, row, state
+from .test_broadcaster import connected, frame, row, state
 
 
 @pytest.fixture
@@ -26,10 +26,7 @@ def options() -> Options:
 async def test_passes_are_an_interval_apart_and_a_refresh_feeds_the_rest_of_a_pass() -> None:
     live = state()
     broadcaster = Broadcaster(live)
-    connections = [FakeConnection() for _ in range(4)]
-    for connection in connections:
-        direct(broadcaster, connection)
-        connection.messages()  # the snapshot
+    connections = connected(broadcaster, 4)
     refreshed: list[bool] = []
 
     def refresh() -> None:  # what FrameSource.refresh does when a frame is due: publish it
