@@ -172,11 +172,11 @@ class Broadcaster:
         """Bring each of these clients up to the last frame published: one delta with every
         frame it has not had (a snapshot if the recent frames no longer hold them), encoded
         once for all the clients that need the same one."""
-        seq, size = self.published_seq, self.outbox_size
+        seq, size, connected = self.published_seq, self.outbox_size, self.clients
         encoded: dict[tuple[RaceFilter, int], tuple[Message, int]] = {}
         for client in clients:
-            if client.dropped or client.seq >= seq:
-                continue
+            if client.dropped or client.seq >= seq or client not in connected:
+                continue  # up to date, or gone since the pass began
             key = (client.races, client.seq)
             found = encoded.get(key)
             if found is None:
