@@ -181,18 +181,22 @@ class Store:
 
     async def replay(self, event_id: int, after: int = 0,
                      batch: int = 50_000) -> AsyncIterator[list[Journaled]]:
-        """The journal from `after` on, in sequence order, `batch` entries at a time."""
+        """The journal from `after` on, in sequence order, in ranges of `batch` sequence numbers
+        (not with LIMIT: see `replay_for_rebuild`), up to the last entry when the replay ends."""
+        last = await self.last_seq(event_id)
         async with self.engine.connect() as connection:
-            while True:
+            while after < last:
                 result = await connection.execute(
                     select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
-                                           _JOURNAL.c.seq > after)
-                    .order_by(_JOURNAL.c.seq).limit(batch))
+                                           _JOURNAL.c.seq > after,
+                                           _JOURNAL.c.seq <= after + batch)
+                    .order_by(_JOURNAL.c.seq))
                 rows = result.mappings().all()
-                if not rows:
-                    return
-                yield [Journaled(int(row["seq"]), _entry(row)) for row in rows]
-                after = int(rows[-1]["seq"])
+                after += batch
+                if after >= last:  # what was appended meanwhile comes too
+                    last = await self.last_seq(event_id)
+                if rows:
+                    yield [Journaled(int(row["seq"]), _entry(row)) for row in rows]
 
     async def replay_for_rebuild(self, event_id: int, batch: int = 100_000
                                  ) -> AsyncIterator[list[ReadRow | Journaled]]:
