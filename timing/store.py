@@ -192,6 +192,7 @@ class Store:
                                            _JOURNAL.c.seq <= after + batch)
                     .order_by(_JOURNAL.c.seq))
                 rows = result.mappings().all()
+                await connection.rollback()  # a new snapshot for the next range (SQLite's WAL)
                 after += batch
                 if after >= last:  # what was appended meanwhile comes too
                     last = await self.last_seq(event_id)

@@ -184,6 +184,18 @@ async def test_replay_comes_in_batches_in_order(store: Store, event_id: int) -> 
     assert [[item.seq for item in batch] for batch in resumed] == [[7, 8], [9, 10]]
 
 
+async def test_a_replay_brings_what_is_appended_while_it_runs(store: Store,
+                                                              event_id: int) -> None:
+    entries = every_kind()
+    await store.append(event_id, 1, entries[:4], RECORDED_MS)
+    seen: list[int] = []
+    async for batch in store.replay(event_id, after=0, batch=2):
+        seen.extend(item.seq for item in batch)
+        if seen == [1, 2]:  # a commit lands during the replay
+            await store.append(event_id, 5, entries[4:7], RECORDED_MS)
+    assert seen == [1, 2, 3, 4, 5, 6, 7]
+
+
 async def test_each_event_has_its_own_journal(store: Store, event_id: int) -> None:
     other = load_event(EXAMPLE / "event.toml")
     other.event = replace(other.event, name="Other")
