@@ -49,7 +49,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest import machine_line
+from backends import machine_line
 from live_clients import Clients, Report
 
 from gambero.demo import write_event

@@ -30,7 +30,7 @@ from pydantic import TypeAdapter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest import machine_line, peak_rss_mb
+from backends import machine_line, peak_rss_mb
 from score import GUN, POINTS, build_athletes, build_event, build_reads
 
 from api.routers.timekeeper import Preview, preview

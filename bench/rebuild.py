@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest import (
+from backends import (
     Unavailable,
     cpu_seconds,
     drop_postgres_schema,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest import machine_line, peak_rss_mb
+from backends import machine_line, peak_rss_mb
 
 from timing.model import Athlete, Event, Point, Race, ReaderConfig
 from timing.reads import Read

@@ -26,15 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backends import Unavailable, backend_store, cpu_seconds, machine_line
 from ingest import (
     Stream,
-    Unavailable,
-    backend_store,
     build_athletes,
     build_event,
     build_stream,
-    cpu_seconds,
-    machine_line,
     reader_configs,
 )
 
