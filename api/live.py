@@ -133,9 +133,10 @@ class FrameSource:
         self._dirty.clear()
         self._sync_now()
         frame, self._unsent = self._unsent, None
-        if frame is not None:
-            self.frames += 1
-            self.sink(frame)
+        if frame is None:
+            return  # nothing new after all: the next frame may go as soon as there is
+        self.frames += 1
+        self.sink(frame)
         ended = time.monotonic()
         if on_time:
             self._due = next_frame_due(started, ended, self.interval)
