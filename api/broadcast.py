@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -48,7 +47,6 @@ class Broadcaster:
         self.encodes = 0
         self.resyncs = 0
         self.drops = 0
-        self.last_frame_at = 0.0
         self.published_seq = state.seq
         """The last frame's seq. The state may be ahead of it: rows worked out early for a
         request, whose frame waits for its tick."""
@@ -132,7 +130,6 @@ class Broadcaster:
         self.history.append(Frame(frame.seq, frame.first_seq, frame.rows, frame.reload)
                             if frame.race_rows or frame.guns else frame)
         self.published_seq = frame.seq
-        self.last_frame_at = time.monotonic()
         if self._wake is None:
             self.send(list(self.clients))
         else:

@@ -284,19 +284,24 @@ async def test_a_pass_writes_a_chunk_per_turn_and_later_chunks_get_the_newer_fra
     assert all(c.messages()[0]["seq"] == 3 for c in connections)
 
 
-def test_clients_that_need_the_same_message_share_one_encoding() -> None:
+async def test_clients_that_need_the_same_message_share_one_encoding() -> None:
     live = state()
     broadcaster = Broadcaster(live, history=8)
-    behind, current = FakeConnection(), FakeConnection()
-    direct(broadcaster, behind, since=0)
-    broadcaster.publish(frame(live, 1, row("mile", "1", 1)))
-    direct(broadcaster, current, since=1)
-    others = [FakeConnection() for _ in range(3)]
-    for connection in others:
-        direct(broadcaster, connection, since=0)
-    before = broadcaster.encodes
-    # behind and others are at seq 0 (by resume): one encoding for them; current at 1: another
-    broadcaster.send(list(broadcaster.clients))  # nothing new for current yet
-    broadcaster.publish(frame(live, 2, row("kids", "501", 2)))
-    assert broadcaster.encodes - before == 1
-    assert {id(c.written[-1]) for c in others} == {id(others[0].written[-1])}
+    ahead, behind = connected(broadcaster, 2), connected(broadcaster, 3)
+    pump = asyncio.create_task(broadcaster.run(chunk=64, interval=0))
+    await asyncio.sleep(0)  # the pump waits: publishing no longer sends at once
+    try:
+        broadcaster.publish(frame(live, 1, row("mile", "1", 1)))
+        broadcaster.send(list(broadcaster.clients)[:2])  # a first chunk took frame 1
+        broadcaster.publish(frame(live, 2, row("kids", "501", 2)))
+        before = broadcaster.encodes
+        broadcaster.send(list(broadcaster.clients))  # seq 1 -> 2 for two, 0 -> 2 for three
+        assert broadcaster.encodes - before == 2
+        assert len({id(c.written[-1]) for c in behind}) == 1  # the same bytes for all three
+        assert ahead[1].written[-1] is not behind[1].written[-1]
+        assert [(m["first_seq"], m["seq"]) for m in ahead[0].messages()] == [(1, 1), (2, 2)]
+        assert [(m["first_seq"], m["seq"]) for m in behind[0].messages()] == [(1, 2)]
+    finally:
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
