@@ -205,7 +205,7 @@ async def start_web_only(cls: type[Runtime], store: Store, event_id: int,
                 log.exception("bad live message from Redis")
 
     async def close() -> None:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed in newer redis
         await client.aclose()
 
     runtime.tasks.append(asyncio.create_task(follow_forever(), name="gambero-redis-follow"))

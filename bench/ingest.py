@@ -59,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backends import (
     Unavailable,
     backend_store,
+    children_cpu_seconds,
     cpu_seconds,
     machine_line,
     peak_rss_mb,
@@ -404,9 +405,10 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
     stop_at = started + args.seconds
     per_reader_rate = None if args.rate is None else args.rate / len(streams)
     window_start = started + args.warmup
-    cpu_marks: list[tuple[float, float]] = []
+    cpu_marks: list[tuple[float, float, float]] = []
     asyncio.get_running_loop().call_later(
-        args.warmup, lambda: cpu_marks.append((time.perf_counter(), cpu_seconds())))
+        args.warmup, lambda: cpu_marks.append((time.perf_counter(), cpu_seconds(),
+                                               children_cpu_seconds())))
     if args.sessions:
         assert per_reader_rate is not None
         await asyncio.gather(*(run_session(core, stream, log, started, stop_at, per_reader_rate,
@@ -418,7 +420,7 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
                                           args.chunk, args.in_flight)
                                for stream, log in zip(streams, logs, strict=True)))
     ended = time.perf_counter()
-    cpu_end = cpu_seconds()
+    cpu_end, writer_cpu_end = cpu_seconds(), children_cpu_seconds()
     await core.stop()
     await asyncio.sleep(0)
     consumer.cancel()
@@ -463,15 +465,17 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
               f"(p99 {percentile(sizes, 0.99):,.0f}, max {sizes[-1]:,}); "
               f"append+commit median {statistics.median(commit_ms):.1f} ms, "
               f"p99 {percentile(commit_ms, 0.99):.1f} ms")
-    cpu_window = None
+    cpu_window = writer_window = None
     if cpu_marks:
         cpu_window = (cpu_end - cpu_marks[0][1]) / (ended - cpu_marks[0][0])
+        writer_window = (writer_cpu_end - cpu_marks[0][2]) / (ended - cpu_marks[0][0])
     standings = "n/a" if not publish else f"{sum(p[1] for p in publish) / entries * 1e6:.1f} us"
     print(f"  per read: parse {sum(p[1] for p in parse) / parsed * 1e6:.1f} us, "
           f"append+commit {sum(c[1] for c in commits) / entries * 1e6:.1f} us (wall), "
           f"standings+publish {standings}; "
           f"CPU {'n/a' if cpu_window is None else f'{cpu_window:.2f}'} cores of "
-          f"{os.cpu_count()} (this process)")
+          f"{os.cpu_count()} (this process)"
+          + (f" + {writer_window:.2f} (its SQLite journal writer)" if writer_window else ""))
     rejected = sum(log.rejected for log in logs)
     print(f"  bus: {bus_log.deltas:,} deltas, {bus_log.rows:,} rows, {bus_log.lagged:,} missed "
           f"(lagged); rejected lines: {rejected}; journal: {core.seq:,} entries; "

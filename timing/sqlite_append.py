@@ -1,109 +1,170 @@
-"""The hot path of an SQLite journal: appending reads in one hop to a thread of its own.
+"""The hot path of an SQLite journal: appending reads through a writer process of its own.
 
 Through SQLAlchemy and aiosqlite, a group commit costs several round trips to the driver's
-thread (BEGIN, the insert, COMMIT, the pool's reset), and the insert steps once per row: the
-thread gives up the interpreter lock for each row and must win it back while the event loop is
-busy parsing and scoring, which made the append the slowest stage of ingest. Here one call does
-the whole transaction on a connection of its own, in a thread of its own: BEGIN IMMEDIATE, a few
-multi-row INSERTs (up to 256 rows per statement, so the lock is released once per statement,
-not once per row), COMMIT. The connection has the same settings as the store's (WAL,
-synchronous=FULL, foreign keys): a read is durable when `append` returns, as before.
+thread and steps once per row. A thread of the store's own with one call per transaction was
+better, but still shared the interpreter lock with the event loop: each statement gives the
+lock up while SQLite works and must win it back, and while the loop was busy parsing and
+scoring (exactly when reads pile up) each of those waits could take the interpreter's whole
+switch interval (5 ms), several times per commit. Commits then grew slower than the reads
+came, and the backlog never drained. So the rows go to a process of their own
+(`timing.sqlite_writer`): the event loop pickles a batch (a fraction of a microsecond per row),
+writes it to a pipe and awaits the answer like any other I/O; the binding, the inserts and
+the fsync run on another core, under another interpreter lock. The writer answers only after
+its COMMIT (WAL, synchronous=FULL), so a read is durable when `append` returns, as before.
+
+If the writer process dies with a batch in flight, whether that batch was committed is
+unknown: a new writer is started and asked. If the batch landed, `append` returns; if not,
+nothing of it was written and the new writer is given it once more. Either way the core never
+takes a committed batch for a failed one (which would make it hand out taken sequence numbers
+for ever).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import contextlib
+import pickle
+import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-MAX_ROWS_PER_STATEMENT = 256
+from timing.sqlite_writer import HEADER
+
+WRITER_PROGRAM = Path(__file__).with_name("sqlite_writer.py")
+
+
+class WriterGone(OperationalError):
+    """The writer process ended (killed, crashed, or could not start)."""
 
 
 class SqliteAppender:
     """Inserts rows of `columns` into `table` of the SQLite file `path`, one transaction per
-    `append`. Only one thread ever touches the connection."""
+    `append`, through one writer process. `key_columns` (a prefix of `columns`) identify a row:
+    after a writer died mid-commit, they say whether the batch's first row is in the table."""
 
-    def __init__(self, path: str, table: str, columns: Sequence[str]) -> None:
-        self._path = path
-        self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-        self._row_marks = "(" + ", ".join("?" * len(columns)) + ")"
-        self._width = len(columns)
-        self._statements: dict[int, str] = {}
-        self._connection: sqlite3.Connection | None = None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="gambero-sqlite-append")
+    def __init__(self, path: str, table: str, columns: Sequence[str],
+                 key_columns: int = 2) -> None:
+        self._command = (sys.executable, "-I", "-S", str(WRITER_PROGRAM), path, table,
+                         *columns)
+        self._table = table
+        self._columns = tuple(columns)
+        self._key_columns = key_columns
+        self._process: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
+        """One request at a time on the pipe."""
 
     async def append(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert `rows` in one transaction; durable when this returns. A row that breaks a
         constraint (a replayed read, a taken sequence number) raises and nothing is written."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._write, rows)
+        if not rows:
+            return
+        request = ("append", list(rows))
+        async with self._lock:
+            try:
+                answer = await self._ask(request)
+            except WriterGone:
+                # Whether it died before or during this batch, a new writer tells if the batch
+                # landed; if not, nothing of it was written and it is safe to send it again.
+                if await self._landed(rows[0]):
+                    return
+                answer = await self._ask(request)
+            _raise_for(answer, "append")
+
+    async def select(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query run by the writer process on its own connection (checks, tests)."""
+        async with self._lock:
+            answer = await self._ask(("select", sql, params))
+        _raise_for(answer, "select")
+        rows: list[tuple[Any, ...]] = answer[1]
+        return rows
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The writer process's id while one runs (for benchmarks and tests)."""
+        return None if self._process is None else self._process.pid
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close)
-        self._executor.shutdown()
-
-    # -- in the appender's thread -------------------------------------------------------------
-
-    def _write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        connection = self._connection or self._connect()
-        statement = ""
-        try:
-            connection.execute("BEGIN IMMEDIATE")
+        async with self._lock:
+            process, self._process = self._process, None
+            if process is None:
+                return
+            if process.stdin is not None:
+                process.stdin.close()
             try:
-                start = 0
-                for size in _sizes(len(rows), self._max_rows):
-                    statement = self._statement(size)
-                    connection.execute(statement,
-                                       list(chain.from_iterable(rows[start:start + size])))
-                    start += size
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-        except sqlite3.IntegrityError as error:  # the same error the SQLAlchemy path raises
-            raise IntegrityError(statement, None, error) from error
-        except sqlite3.OperationalError as error:
-            raise OperationalError(statement, None, error) from error
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        # The settings of `timing.store._sqlite_connect`: the durability rule is the same.
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=10000"):
-            connection.execute(f"PRAGMA {pragma}")
-        limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._max_rows = max(1, min(MAX_ROWS_PER_STATEMENT, limit // self._width))
-        self._connection = connection
-        return connection
+    # -- the writer process ---------------------------------------------------------------------
 
-    def _statement(self, rows: int) -> str:
-        statement = self._statements.get(rows)
-        if statement is None:
-            statement = self._head + ", ".join([self._row_marks] * rows)
-            self._statements[rows] = statement
-        return statement
+    async def _ask(self, request: tuple[Any, ...]) -> tuple[str, Any]:
+        process = self._process or await self._start()
+        assert process.stdin is not None and process.stdout is not None
+        body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            process.stdin.write(HEADER.pack(len(body)) + body)
+            await process.stdin.drain()
+            return await _read_answer(process.stdout)
+        except (OSError, asyncio.IncompleteReadError) as error:
+            await self._forget(process)
+            raise WriterGone(request[0], None, error) from error
+        except asyncio.CancelledError:
+            # The answer may still come; a later request must not take it for its own.
+            await self._forget(process)
+            raise
 
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    async def _start(self) -> asyncio.subprocess.Process:
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self._command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        except OSError as error:
+            raise WriterGone("start the journal writer", None, error) from error
+        assert process.stdout is not None
+        try:
+            kind, detail = await _read_answer(process.stdout)
+        except asyncio.IncompleteReadError as error:
+            await process.wait()
+            raise WriterGone("start the journal writer", None, error) from error
+        if kind != "ready":
+            await process.wait()
+            raise OperationalError("open the journal", None, RuntimeError(detail))
+        self._process = process
+        return process
+
+    async def _forget(self, process: asyncio.subprocess.Process) -> None:
+        if self._process is process:
+            self._process = None
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        await process.wait()
+
+    async def _landed(self, first_row: tuple[Any, ...]) -> bool:
+        """Whether a batch whose writer died before answering was committed: its first row is
+        in the table, every column as sent (a transaction lands whole or not at all)."""
+        keys = self._columns[:self._key_columns]
+        sql = (f"SELECT {', '.join(self._columns)} FROM {self._table} WHERE "
+               + " AND ".join(f"{column} = ?" for column in keys))
+        kind, found = await self._ask(("select", sql, tuple(first_row[:self._key_columns])))
+        _raise_for((kind, found), "select")
+        return bool(found) and tuple(found[0]) == tuple(first_row)
 
 
-def _sizes(count: int, largest: int) -> list[int]:
-    """`count` rows as statement sizes: as many `largest` as fit, then powers of two, so that a
-    handful of statement texts (and prepared statements) serve every batch size."""
-    sizes = [largest] * (count // largest)
-    rest = count % largest
-    power = 1 << max(0, rest.bit_length() - 1)
-    while rest:
-        if rest >= power:
-            sizes.append(power)
-            rest -= power
-        power >>= 1
-    return sizes
+async def _read_answer(stream: asyncio.StreamReader) -> tuple[str, Any]:
+    (size,) = HEADER.unpack(await stream.readexactly(HEADER.size))
+    answer: tuple[str, Any] = pickle.loads(await stream.readexactly(size))
+    return answer
+
+
+def _raise_for(answer: tuple[str, Any], statement: str) -> None:
+    """The SQLAlchemy error the engine's own path raises for the same failure."""
+    kind, detail = answer
+    if kind == "ok":
+        return
+    if kind == "integrity":
+        raise IntegrityError(statement, None, RuntimeError(detail))
+    raise OperationalError(statement, None, RuntimeError(detail))
