@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import platform
 import resource
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -146,3 +148,29 @@ def children_cpu_seconds() -> float:
     return total
 
 
+
+
+class CollectionTimer:
+    """Times this process's garbage collections (each one stops the event loop)."""
+
+    def __init__(self) -> None:
+        self.collections: list[tuple[int, float, float]] = []
+        """(generation, started, ended) per collection, perf_counter seconds."""
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.collections.append((info["generation"], self._started, time.perf_counter()))
+
+    def summary(self, start: float, end: float) -> str:
+        """The collections that started between `start` and `end`, by generation."""
+        parts = []
+        for generation, name in ((0, "young"), (1, "middle"), (2, "full")):
+            pauses = [ended - began for gen, began, ended in self.collections
+                      if gen == generation and start <= began <= end]
+            longest = f" (longest {max(pauses) * 1000:.1f} ms)" if pauses else ""
+            parts.append(f"{len(pauses)} {name}{longest}")
+        return ", ".join(parts)

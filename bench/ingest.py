@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import random
@@ -57,6 +58,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backends import (
+    CollectionTimer,
     Unavailable,
     backend_store,
     children_cpu_seconds,
@@ -398,6 +400,7 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
           f"{readers}, {core.window_s * 1000:g} ms commit window, {args.seconds:g} s "
           f"({args.warmup:g} s warm-up); event imported in {imported:.1f} s")
 
+    collections = CollectionTimer()
     bus_log = BusLog()
     consumer = asyncio.create_task(drain(core, bus_log))
     logs = [ReaderLog() for _ in streams]
@@ -476,6 +479,14 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
           f"CPU {'n/a' if cpu_window is None else f'{cpu_window:.2f}'} cores of "
           f"{os.cpu_count()} (this process)"
           + (f" + {writer_window:.2f} (its SQLite journal writer)" if writer_window else ""))
+    print(f"  garbage collections (each stops the loop): "
+          f"{collections.summary(window_start, window_end)}")
+    if args.save_timings:
+        args.save_timings.write_text(json.dumps({
+            "window": [window_start, window_end],
+            "chunks": sorted(sub[:2] for log in logs for sub in log.submissions),
+            "commits": store.commits, "publish": core.publish_seconds,
+            "collections": collections.collections}))
     rejected = sum(log.rejected for log in logs)
     print(f"  bus: {bus_log.deltas:,} deltas, {bus_log.rows:,} rows, {bus_log.lagged:,} missed "
           f"(lagged); rejected lines: {rejected}; journal: {core.seq:,} entries; "
@@ -523,6 +534,8 @@ def main() -> None:
     options.add_argument("--postgres-url", default=None)
     options.add_argument("--tmp", default=None, help="where the SQLite file goes")
     options.add_argument("--seed", type=int, default=1)
+    options.add_argument("--save-timings", type=Path, default=None,
+                         help="write every acknowledgement, commit and collection as JSON")
     args = options.parse_args()
     if args.readers < 1 or args.seconds <= 0 or args.chunk < 1 or args.in_flight < 1:
         options.error("--readers, --seconds, --chunk and --in-flight must be positive")

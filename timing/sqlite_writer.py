@@ -119,7 +119,8 @@ def statement_sizes(count: int, largest: int) -> list[int]:
 
 
 def die_with_parent() -> None:
-    """Linux: be killed as soon as the process that started this one dies."""
+    """Linux: be killed as soon as the process that started this one dies (strictly, the
+    thread that started it: the event loop's thread, which lives as long as the core)."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes  # only here: not every platform has a C library to load
