@@ -248,9 +248,10 @@ class TimingCore:
                 committed = None
             try:
                 await commit
-            except Exception as error:  # nothing was written: let every submitter know
-                self._fail(batch, error)
-                continue
+            except Exception as error:
+                if not await self._landed_after_all(first, len(entries)):
+                    self._fail(batch, error)  # nothing was written: let every submitter know
+                    continue
             for pending in batch:
                 for key in pending.keys:
                     del self._in_flight[key]
@@ -280,6 +281,19 @@ class TimingCore:
             batch.append(queue.get_nowait())
             size += len(batch[-1].entries)
         return batch
+
+    async def _landed_after_all(self, first: int, count: int) -> bool:
+        """Whether a batch whose append raised is in the journal all the same: the connection
+        lost after its COMMIT, or a writer process that died before answering and could not be
+        replaced to tell. This core is the journal's only writer, so the batch landed if and
+        only if the journal now reaches its last sequence number (a transaction lands whole).
+        Taking it for failed would hand out its sequence numbers again: every later commit
+        would then fail."""
+        try:
+            last = await self.store.last_seq(self.event_id)
+        except Exception:  # the database cannot say either: take the error as it came
+            return False
+        return last >= first + count - 1
 
     def _finish(self, batch: list[_Pending], first: int, entries: list[Entry]) -> None:
         """A committed batch: apply it, publish it, answer its submitters."""

@@ -14,15 +14,18 @@ its COMMIT (WAL, synchronous=FULL), so a read is durable when `append` returns, 
 
 If the writer process dies with a batch in flight, whether that batch was committed is
 unknown: a new writer is started and asked. If the batch landed, `append` returns; if not,
-nothing of it was written and the new writer is given it once more. Either way the core never
-takes a committed batch for a failed one (which would make it hand out taken sequence numbers
-for ever).
+nothing of it was written and the new writer is given it once more; writers that die meanwhile
+are replaced in turn. Only if none can be started for `SETTLE_S` does `append` raise with the
+outcome unknown, and the core then asks the journal itself (`TimingCore._landed_after_all`):
+a committed batch is never taken for a failed one, which would make the core hand out taken
+sequence numbers for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
 import sys
 from collections.abc import Sequence
@@ -34,6 +37,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from timing.sqlite_writer import HEADER
 
 WRITER_PROGRAM = Path(__file__).with_name("sqlite_writer.py")
+SETTLE_S = 30.0
+"""How long `append` keeps trying to learn the fate of a batch whose writer died."""
 
 
 class WriterGone(OperationalError):
@@ -47,8 +52,7 @@ class SqliteAppender:
 
     def __init__(self, path: str, table: str, columns: Sequence[str],
                  key_columns: int = 2) -> None:
-        self._command = (sys.executable, "-I", "-S", str(WRITER_PROGRAM), path, table,
-                         *columns)
+        self._path = path
         self._table = table
         self._columns = tuple(columns)
         self._key_columns = key_columns
@@ -65,12 +69,8 @@ class SqliteAppender:
         async with self._lock:
             try:
                 answer = await self._ask(request)
-            except WriterGone:
-                # Whether it died before or during this batch, a new writer tells if the batch
-                # landed; if not, nothing of it was written and it is safe to send it again.
-                if await self._landed(rows[0]):
-                    return
-                answer = await self._ask(request)
+            except WriterGone as gone:
+                answer = await self._settle(request, gone)
             _raise_for(answer, "append")
 
     async def select(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -101,6 +101,33 @@ class SqliteAppender:
 
     # -- the writer process ---------------------------------------------------------------------
 
+    async def _settle(self, request: tuple[str, list[tuple[Any, ...]]],
+                      gone: OperationalError) -> tuple[str, Any]:
+        """The answer for a batch whose writer died before answering. Whether it died before
+        or during the batch, a new writer tells whether the batch landed; if it did not,
+        nothing of it was written and the batch is sent again. Writers that die meanwhile are
+        replaced in turn, for `SETTLE_S` at most: only then does this give up, with the fate of
+        the batch unknown (so the caller must not take it for a failed one lightly)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_S
+        pause = 0.05
+        while True:
+            try:
+                if await self._landed(request[1][0]):
+                    return ("ok", None)
+                return await self._ask(request)
+            except OperationalError as error:  # a writer died again, or could not start
+                gone = error
+            if loop.time() >= deadline:
+                raise WriterGone("append (whether the batch was committed is unknown)", None,
+                                 gone)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    def _writer_command(self) -> tuple[str, ...]:
+        return (sys.executable, "-I", "-S", str(WRITER_PROGRAM), str(os.getpid()), self._path,
+                self._table, *self._columns)
+
     async def _ask(self, request: tuple[Any, ...]) -> tuple[str, Any]:
         process = self._process or await self._start()
         assert process.stdin is not None and process.stdout is not None
@@ -120,7 +147,8 @@ class SqliteAppender:
     async def _start(self) -> asyncio.subprocess.Process:
         try:
             process = await asyncio.create_subprocess_exec(
-                *self._command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                *self._writer_command(), stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE)
         except OSError as error:
             raise WriterGone("start the journal writer", None, error) from error
         assert process.stdout is not None
@@ -129,6 +157,10 @@ class SqliteAppender:
         except asyncio.IncompleteReadError as error:
             await process.wait()
             raise WriterGone("start the journal writer", None, error) from error
+        except BaseException:  # cancelled while it started: no writer left behind
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            raise
         if kind != "ready":
             await process.wait()
             raise OperationalError("open the journal", None, RuntimeError(detail))

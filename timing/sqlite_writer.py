@@ -1,6 +1,6 @@
 """The journal writer process of an SQLite journal (run by `timing.sqlite_append`, stdlib only).
 
-    python sqlite_writer.py DATABASE TABLE COLUMN [COLUMN ...]
+    python sqlite_writer.py PARENT_PID DATABASE TABLE COLUMN [COLUMN ...]
 
 It inserts rows of COLUMNs into TABLE of the SQLite file DATABASE, one transaction per request,
 and answers each request only after its COMMIT has returned (WAL, synchronous=FULL: durable).
@@ -13,7 +13,11 @@ It runs in a process of its own so that writing the journal never waits for the 
 lock of the process that parses and scores reads (a thread did, and under load each of its
 commits waited for that lock several times). It ends when its stdin closes, and on Linux
 also as soon as the process that started it dies, so that a crashed core's writer cannot
-commit anything after the core has gone (a restarted core replays the journal first).
+commit anything after the core has gone (a restarted core replays the journal first). It
+ignores SIGINT, SIGTERM and SIGHUP: a Ctrl-C or a service manager signals the whole process
+group, and an interrupt that struck between its COMMIT and its answer would report a committed
+batch as failed. Its life follows its parent's instead, which stops it by closing the pipe
+after the last commit.
 Imports nothing outside the standard library: it starts in a few tens of milliseconds.
 """
 
@@ -75,7 +79,10 @@ class Writer:
                 start += size
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            # Only an open transaction is rolled back: a failed COMMIT may have ended it, and a
+            # ROLLBACK error would hide the real one.
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
 
     def select(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -118,23 +125,25 @@ def statement_sizes(count: int, largest: int) -> list[int]:
     return sizes
 
 
-def die_with_parent() -> None:
-    """Linux: be killed as soon as the process that started this one dies (strictly, the
-    thread that started it: the event loop's thread, which lives as long as the core)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes  # only here: not every platform has a C library to load
+def follow_parent(parent: int) -> None:
+    """Ignore the signals meant for the parent's process group, and (Linux) be killed as soon
+    as the parent dies (strictly, the thread that started this process: the event loop's
+    thread, which lives as long as the core). Elsewhere the closed pipe ends it."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes  # only here: not every platform has a C library to load
 
-    parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # it died before the line above took effect
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the prctl took effect
         os._exit(1)
 
 
 def main(argv: list[str]) -> int:
-    die_with_parent()
+    follow_parent(int(argv[0]))
+    argv = argv[1:]
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     try:
         writer = Writer(argv[0], argv[1], argv[2:])

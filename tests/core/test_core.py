@@ -58,6 +58,7 @@ class GatedStore(Store):
         self.gate = asyncio.Event()
         self.appends = 0
         self.fail_next = False
+        self.lose_answer_next = False
 
     async def append(self, event_id: int, first_seq: int, entries: Sequence[Entry],
                      recorded_ms: int) -> None:
@@ -67,6 +68,9 @@ class GatedStore(Store):
             self.fail_next = False
             raise OSError("disk full")
         await super().append(event_id, first_seq, entries, recorded_ms)
+        if self.lose_answer_next:  # committed, but the answer is lost on the way
+            self.lose_answer_next = False
+            raise ConnectionResetError("connection lost after COMMIT")
 
 
 async def test_a_read_is_acknowledged_only_after_its_commit(store: Store) -> None:
@@ -213,6 +217,27 @@ async def test_a_failed_commit_answers_with_the_error_and_keeps_nothing(store: S
         # Not acknowledged, so the reader sends them again: they are new, not duplicates.
         retry = await core.submit("finish-main", finish_reads(4))
         assert (retry.accepted, retry.duplicates, retry.last_seq) == (4, 0, 4)
+    finally:
+        await core.stop()
+
+
+async def test_a_commit_whose_answer_was_lost_is_acknowledged_not_failed(store: Store) -> None:
+    """The append raised after its COMMIT (a connection lost, a writer process that died and
+    could not be replaced): the reads are journaled, so they are acknowledged and applied, and
+    the next commit takes the sequence numbers after them instead of failing on them."""
+    gated = GatedStore(store)
+    gated.gate.set()
+    core = await TimingCore.start(gated, await imported(store))
+    try:
+        gated.lose_answer_next = True
+        first = await core.submit("finish-main", finish_reads(4))
+        assert (first.accepted, first.last_seq) == (4, 4)
+        again = await core.submit("finish-main", finish_reads(4))
+        assert (again.accepted, again.duplicates) == (0, 4)   # known reads, not new ones
+        more = await core.submit("finish-main", finish_reads(3, first=4))
+        assert (more.accepted, more.last_seq) == (3, 7)
+        assert await store.count(core.event_id, "read") == 7
+        assert core.stats.entries == 7   # every journaled read was applied to the standings
     finally:
         await core.stop()
 
