@@ -148,22 +148,23 @@ def children_cpu_seconds() -> float:
     return total
 
 
-
-
 class CollectionTimer:
     """Times this process's garbage collections (each one stops the event loop)."""
 
     def __init__(self) -> None:
         self.collections: list[tuple[int, float, float]] = []
         """(generation, started, ended) per collection, perf_counter seconds."""
-        self._started = 0.0
+        self._started: float | None = None
         gc.callbacks.append(self._note)
 
     def _note(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
-        else:
+        elif self._started is not None:  # not one that began before this timer
             self.collections.append((info["generation"], self._started, time.perf_counter()))
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._note)
 
     def summary(self, start: float, end: float) -> str:
         """The collections that started between `start` and `end`, by generation."""

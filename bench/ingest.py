@@ -424,6 +424,7 @@ async def measure(backend: str, where: str, store: Store, args: argparse.Namespa
                                for stream, log in zip(streams, logs, strict=True)))
     ended = time.perf_counter()
     cpu_end, writer_cpu_end = cpu_seconds(), children_cpu_seconds()
+    collections.stop()
     await core.stop()
     await asyncio.sleep(0)
     consumer.cancel()

@@ -25,6 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backends import CollectionTimer
+
 from api import live
 from api.broadcast import Broadcaster
 from api.live import FrameSource
@@ -64,16 +66,7 @@ def main() -> int:
         position["chunk"] += 1
 
     Broadcaster.send = timed_send  # type: ignore[method-assign]
-    collections: list[tuple[int, float, float]] = []
-    collecting: dict[str, float] = {}
-
-    def timed_collection(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            collecting["at"] = time.perf_counter()
-        elif "at" in collecting:
-            collections.append((info["generation"], collecting["at"], time.perf_counter()))
-
-    gc.callbacks.append(timed_collection)
+    collections = CollectionTimer()
     objects: list[tuple[float, int, int]] = []
     count_send = Broadcaster.send
 
@@ -108,7 +101,8 @@ def main() -> int:
         return gambero(["serve", *serve])
     finally:
         args.stats.write_text(json.dumps({"chunks": chunks, "commits": commits,
-                                          "collections": collections, "objects": objects}))
+                                          "collections": collections.collections,
+                                          "objects": objects}))
 
 
 if __name__ == "__main__":

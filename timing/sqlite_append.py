@@ -69,8 +69,8 @@ class SqliteAppender:
         async with self._lock:
             try:
                 answer = await self._ask(request)
-            except WriterGone as gone:
-                answer = await self._settle(request, gone)
+            except WriterGone:
+                answer = await self._settle(request)
             _raise_for(answer, "append")
 
     async def select(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -101,8 +101,7 @@ class SqliteAppender:
 
     # -- the writer process ---------------------------------------------------------------------
 
-    async def _settle(self, request: tuple[str, list[tuple[Any, ...]]],
-                      gone: OperationalError) -> tuple[str, Any]:
+    async def _settle(self, request: tuple[str, list[tuple[Any, ...]]]) -> tuple[str, Any]:
         """The answer for a batch whose writer died before answering. Whether it died before
         or during the batch, a new writer tells whether the batch landed; if it did not,
         nothing of it was written and the batch is sent again. Writers that die meanwhile are
