@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, insort
 
 from timing.model import Adjustment, Athlete, Race, Status
 from timing.places import RankKey, rank_keys
+from timing.read_log import times_of
 from timing.rules import first_passing, passings
 
 RankGroups = tuple[RankKey, ...]
@@ -23,7 +25,7 @@ class AthleteState:
     def __init__(self, athlete: Athlete, race: Race) -> None:
         self.athlete = athlete
         self.race = race
-        self.times: dict[str, list[int]] = {}
+        self.times: dict[str, array[int]] = {}
         """Point id -> sorted times (ms) of every read there, before the gun included."""
         self.status_override: Status | None = None
         self.penalty_ms = 0
@@ -57,7 +59,10 @@ class AthleteState:
         return other
 
     def add_time(self, point: str, ms: int) -> None:
-        insort(self.times.setdefault(point, []), ms)
+        times = self.times.get(point)
+        if times is None:
+            times = self.times[point] = times_of()
+        insort(times, ms)
 
     def remove_time(self, point: str, ms: int) -> None:
         times = self.times[point]

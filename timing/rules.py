@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left
+from collections.abc import Sequence
 from datetime import date
 
 
-def first_passing(times: list[int], gun_ms: int) -> int | None:
+def first_passing(times: Sequence[int], gun_ms: int) -> int | None:
     """The first passing at a point: the first read at or after the gun."""
     index = bisect_left(times, gun_ms)
     return times[index] if index < len(times) else None
 
 
-def passings(times: list[int], gun_ms: int, min_lap_ms: int, limit: int) -> list[int]:
+def passings(times: Sequence[int], gun_ms: int, min_lap_ms: int, limit: int) -> list[int]:
     """Up to `limit` passings from sorted read times (SCORING.md, Passings 2 and 3): the first
     read at or after the gun, then each read later than the last passing by at least
     `min_lap_ms`."""

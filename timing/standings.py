@@ -23,6 +23,7 @@ from timing.athlete_state import AthleteState, derive
 from timing.clock import EventClock
 from timing.model import Adjustment, Athlete, Event, Race, ReaderConfig
 from timing.places import Places
+from timing.read_log import ReadLog, times_of
 from timing.reads import Read
 from timing.standings_results import StandingsResults
 
@@ -39,8 +40,6 @@ class ReadOutcome:
     changed: bool = False
 
 
-Logged = tuple[str, int]
-"""A read as the log keeps it: (point id, ms)."""
 _BIB = "\x1f"
 """Prefix of bib identities in the log (a control character: no chip code has one)."""
 
@@ -61,7 +60,7 @@ class Standings(StandingsResults):
         self._states: dict[str, AthleteState] = {}
         self._owners: dict[str, AthleteState] = {}
         """Identity (chip or bib, see `identity`) -> who has it."""
-        self._log: dict[str, list[Logged]] = {}
+        self._log = ReadLog()
         """Identity -> every read of it, owned or not."""
         self._chip_keys: dict[str, str] = {}
         """Chip as written -> its identity (saves lower-casing each read)."""
@@ -88,7 +87,7 @@ class Standings(StandingsResults):
         """Feed one read already placed in time (ms since 1970 UTC, clock offset applied)."""
         self.settle()
         key = self._key(chip, bib)
-        self._log.setdefault(key, []).append((point, ms))
+        self._log.add(key, point, ms)
         state = self._owners.get(key)
         if state is None:
             return _unowned(chip, bib)
@@ -129,7 +128,7 @@ class Standings(StandingsResults):
         reader_point = self._reader_point
         chip_keys = self._chip_keys
         owners = self._owners
-        log = self._log
+        log_read = self._log.add
         for index, (reader_id, reported_ms, chip, bib) in enumerate(reads):
             located = reader_point.get(reader_id)
             if located is None:
@@ -140,18 +139,14 @@ class Standings(StandingsResults):
             key = chip_keys.get(chip) if bib is None else None
             if key is None:
                 key = self._key(chip, bib)
-            logged = log.get(key)
-            if logged is None:
-                log[key] = [(point, ms)]
-            else:
-                logged.append((point, ms))
+            log_read(key, point, ms)
             state = owners.get(key)
             if state is None:
                 unowned.append((index, _unowned(chip, bib)))
                 continue
             times = state.times.get(point)
             if times is None:
-                state.times[point] = [ms]
+                state.times[point] = times_of((ms,))
             else:
                 times.append(ms)
             touched[state.athlete.bib] = state
@@ -165,8 +160,7 @@ class Standings(StandingsResults):
             return
         touched, self._unsettled = self._unsettled, {}
         for state in touched.values():
-            for times in state.times.values():
-                times.sort()
+            state.times = {point: times_of(sorted(times)) for point, times in state.times.items()}
             self._rederive(state)
 
     # -- timekeeper actions ------------------------------------------------------------------
@@ -233,10 +227,8 @@ class Standings(StandingsResults):
                           bib: str | None = None) -> bool:
         self.settle()
         key = self._key(chip, bib)
-        logged = self._log.get(key, [])
-        if (point, ms) not in logged:
+        if not self._log.remove(key, point, ms):
             return False
-        logged.remove((point, ms))
         state = self._owners.get(key)
         if state is not None:
             state.remove_time(point, ms)
@@ -305,13 +297,13 @@ class Standings(StandingsResults):
 
     def unknown_chips(self) -> dict[str, int]:
         """Unknown chip (lower case) -> number of reads kept for it."""
-        return {key: len(reads) for key, reads in self._log.items()
-                if reads and key not in self._owners and not key.startswith(_BIB)}
+        return {key: count for key, count in self._log.counts()
+                if key not in self._owners and not key.startswith(_BIB)}
 
     def unknown_bibs(self) -> dict[str, int]:
         """Bibs of manual entries that no participant has -> number of reads."""
-        return {key[1:]: len(reads) for key, reads in self._log.items()
-                if reads and key not in self._owners and key.startswith(_BIB)}
+        return {key[1:]: count for key, count in self._log.counts()
+                if key not in self._owners and key.startswith(_BIB)}
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -330,19 +322,19 @@ class Standings(StandingsResults):
 
     def _claim(self, state: AthleteState, key: str) -> None:
         self._owners[key] = state
-        for point, ms in self._log.get(key, ()):
+        for point, ms in self._log.reads(key):
             state.add_time(point, ms)
 
     def _release(self, state: AthleteState, key: str) -> None:
         del self._owners[key]
-        for point, ms in self._log.get(key, ()):
+        for point, ms in self._log.reads(key):
             state.remove_time(point, ms)
 
     def _record(self, state: AthleteState, point: str, ms: int) -> bool:
         """Store one read and re-derive the athlete unless it provably changes nothing."""
         times = state.times.get(point)
         if times is None:
-            state.times[point] = [ms]
+            state.times[point] = times_of((ms,))
         elif ms >= times[-1]:
             times.append(ms)
             if not state.could_change(point, ms, len(times)):
