@@ -2,12 +2,13 @@
 
 The standings keep every read twice: once by the identity it names (chip or bib: `ReadLog`),
 so that reads can move between athletes, and once as a time in the sorted times of the athlete
-who has it at that point (`times`). Both grow by one entry per read, millions in a big race.
+who has it at that point (`times_of`). Both grow by one entry per read, millions in a big race.
 As Python lists of tuples and ints, every garbage collection that reached those lists visited
-every read in them: at 50,000 reads/s a collection of the middle generation stopped the event
-loop for 50-80 ms every few seconds, and a full one grew with the whole race. An `array` holds
-its numbers unboxed, and the collector does not look inside it. It also takes 8 bytes per entry
-instead of about 90 (a pointer, a tuple and an int).
+every read in them, and a full collection grew with the whole race. An `array` holds its
+numbers unboxed and the collector visits it as one object. It also takes 8 bytes per entry
+instead of about 90 (a pointer, a tuple and an int): the 4M-read rebuild peaked at 1,320 MB
+instead of 1,708 MB. (The middle-generation pauses under load shrank less than hoped, 48-54 to
+42-47 ms: docs/performance.md.)
 """
 
 from __future__ import annotations
@@ -15,16 +16,13 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator
 
-Times = array
-"""Sorted times (ms since 1970 UTC) of an athlete's reads at one point: `array("q")`."""
-
 POINT_BITS = 12
 """A logged read is `ms << POINT_BITS | point number`: up to 4,096 points in an event."""
 _POINT_MASK = (1 << POINT_BITS) - 1
 
 
 def times_of(values: Iterable[int] = ()) -> array[int]:
-    """A new `Times`."""
+    """Sorted times (ms since 1970 UTC) of an athlete's reads at one point: `array("q")`."""
     return array("q", values)
 
 
