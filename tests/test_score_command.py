@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,21 @@ def test_committed_example_is_what_the_generator_writes(tmp_path: Path) -> None:
         Path("reads") / p.name for p in (EXAMPLE / "reads").iterdir())])
     for path in written:
         assert (tmp_path / path).read_bytes() == (EXAMPLE / path).read_bytes(), path
+
+
+def test_a_clock_offset_out_of_range_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    """A reader 1e16 s off made `gambero score` die in the standings (an integer too big for
+    their arrays); now event.toml is refused at the offset's line."""
+    event = tmp_path / "event"
+    shutil.copytree(EXAMPLE, event)
+    text = (event / "event.toml").read_text(encoding="utf-8")
+    assert text.count("clock_offset_s = -1.2 ") == 1
+    (event / "event.toml").write_text(text.replace("clock_offset_s = -1.2 ",
+                                                   "clock_offset_s = 1e16 "), encoding="utf-8")
+    run = gambero("score", str(event / "event.toml"))
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "clock_offset_s" in t)
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert (f"event.toml:{line}: readers[3].clock_offset_s: must be a number from -86400 to "
+            "86400, not 1e+16") in run.stderr
+    assert run.stdout == ""

@@ -7,17 +7,29 @@ adjustments.csv are read by `timing.participants`, where a bad row is reported a
 from __future__ import annotations
 
 import itertools
-import math
 import re
 import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path as FilePath
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from timing.clock import EventClock
+from timing.limits import (
+    AGE_MAX,
+    BAUD_MAX,
+    CLOCK_OFFSET_MAX_MS,
+    DAY_MS,
+    DISTANCE_MAX_M,
+    ID_MAX,
+    LAPS_MAX,
+    NAME_MAX,
+    WINDOW_DAYS,
+    WINDOW_DAYS_MAX,
+    TimeWindow,
+)
 from timing.model import (
     PRECISIONS_MS,
     Adjustment,
@@ -33,11 +45,20 @@ from timing.model import (
 )
 from timing.participants import parse_adjustments, parse_participants
 from timing.tomlindex import Path, TomlIndex
+from timing.tomlvalues import TomlValues, oversized, parse_local_time, shown
 
-_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$")
+EVENT_DATE_FIRST = date(1900, 1, 1)
+EVENT_DATE_LAST = date(2999, 12, 31)
+"""An event's date: generous, but far enough from the years 1 and 9999 that the time window
+around it (`TimeWindow`, up to `WINDOW_DAYS_MAX` days) is always a date."""
+TIMEZONE_MAX = 64
+FORMAT_MAX = 32
+"""The database's columns for an event's zone and a reader's format."""
+LOCATION_MAX = 1000
+"""A reader's path, serial port or host."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-_DURATION = re.compile(r"(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d{1,3})?)")
 
 class EventFileError(Exception):
     """event.toml (or a file it needs) cannot be used; `problems` says every reason and where."""
@@ -95,128 +116,100 @@ def _read_text(path: FilePath) -> str:
 
 def parse_event_toml(text: str, file_name: str = "event.toml",
                      formats: Collection[str] | None = None) -> Event:
+    """The event event.toml describes, or `EventFileError` listing every mistake in it."""
+    too_long = oversized(text)
+    if too_long is not None:
+        raise EventFileError([Problem(file_name, too_long[0], too_long[1])])
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"line (\d+)", str(error))
         line = int(match.group(1)) if match else None
         raise EventFileError([Problem(file_name, line, f"not valid TOML: {error}")]) from None
+    except ValueError as error:  # an integer of over 4,300 digits (`int()`'s own limit), were
+        # lines allowed that long
+        raise EventFileError([Problem(file_name, None, f"not valid TOML: {error}")]) from None
+    except RecursionError:
+        raise EventFileError([Problem(file_name, None, "not valid TOML: arrays or tables "
+                                                       "nested too deeply")]) from None
     return _EventBuilder(document, TomlIndex(text), file_name, formats).build()
 
 
-class _EventBuilder:
+class _EventBuilder(TomlValues):
     def __init__(self, document: dict[str, Any], index: TomlIndex, file_name: str,
                  formats: Collection[str] | None) -> None:
+        super().__init__(document, index, file_name)
         self.formats = formats
-        self.document = document
-        self.index = index
-        self.file_name = file_name
-        self.problems: list[Problem] = []
-
-    def fail(self, path: Path, message: str) -> None:
-        where = ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in path)
-        where = where.replace(".[", "[")
-        self.problems.append(Problem(self.file_name, self.index.line(path), f"{where}: {message}"))
 
     def build(self) -> Event:
         header = self.table(("event",))
-        name = self.text(("event", "name"), header.get("name"), required=True)
+        name = self.limited(("event", "name"), header.get("name"), NAME_MAX, free=True,
+                            required=True)
         event_date = self.event_date(header.get("date"))
         timezone = self.timezone(header.get("timezone"))
+        window_days = self.whole(("event", "window_days"), header.get("window_days", WINDOW_DAYS),
+                                 WINDOW_DAYS, 0, WINDOW_DAYS_MAX)
         age_bounds = self.age_bounds(self.table(("categories",), optional=True))
         points = self.points()
         clock = EventClock(event_date or date(2000, 1, 1), timezone or "UTC")
-        races = self.races(points, clock)
+        # Without a usable date and zone there is no window: those mistakes are reported.
+        window = None if event_date is None or timezone is None else TimeWindow.around(
+            event_date, timezone, window_days)
+        races = self.races(points, clock, window)
         readers = self.readers(points)
         if self.problems or event_date is None or timezone is None:
             raise EventFileError(self.problems)
         return Event(name=name, date=event_date, timezone=timezone, races=races,
-                     points=points, readers=readers, age_bounds=age_bounds)
-
-    # -- small typed accessors ---------------------------------------------------------------
-
-    def table(self, path: Path, optional: bool = False) -> dict[str, Any]:
-        value = self.document.get(cast(str, path[0]))
-        if value is None:
-            if not optional:
-                self.fail(path, "missing table")
-            return {}
-        if not isinstance(value, dict):
-            self.fail(path, "must be a table")
-            return {}
-        return value
-
-    def array(self, key: str) -> list[dict[str, Any]]:
-        value = self.document.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            self.fail((key,), f"must be an array of tables ([[{key}]])")
-            return []
-        return value
-
-    def text(self, path: Path, value: object, required: bool = False, default: str = "") -> str:
-        if value is None:
-            if required:
-                self.fail(path, "missing")
-            return default
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(path, f"must be a non-empty string, not {value!r}")
-            return default
-        return value
-
-    def number(self, path: Path, value: object, default: float | None,
-               minimum: float = 0.0) -> float | None:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                value) or value < minimum:
-            self.fail(path, f"must be a number >= {minimum:g}, not {value!r}")
-            return default
-        return float(value)
-
-    def ident(self, path: Path, value: object, seen: set[str]) -> str:
-        identifier = self.text(path, value, required=True)
-        if identifier in seen:
-            self.fail(path, f"id {identifier!r} is used twice")
-        seen.add(identifier)
-        return identifier
+                     points=points, readers=readers, age_bounds=age_bounds,
+                     window_days=window_days)
 
     # -- sections ----------------------------------------------------------------------------
 
     def event_date(self, value: object) -> date | None:
+        day: date | None = None
         if isinstance(value, date) and not isinstance(value, datetime):
-            return value
-        if isinstance(value, str):
+            day = value
+        elif isinstance(value, str) and _DATE.fullmatch(value):
             try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(("event", "date"), "missing (a date YYYY-MM-DD)" if value is None
-                  else f"must be a date YYYY-MM-DD, not {value!r}")
-        return None
+                day = date.fromisoformat(value)
+            except ValueError:  # 2026-02-30
+                day = None
+        if day is None:
+            self.fail(("event", "date"), "missing (a date YYYY-MM-DD)" if value is None
+                      else f"must be a date YYYY-MM-DD, not {shown(value)}")
+            return None
+        if not EVENT_DATE_FIRST <= day <= EVENT_DATE_LAST:
+            self.fail(("event", "date"), f"must be from {EVENT_DATE_FIRST} to {EVENT_DATE_LAST}"
+                                         f", not {day}")
+            return None
+        return day
 
     def timezone(self, value: object) -> str | None:
-        if not isinstance(value, str):
-            self.fail(("event", "timezone"), "missing (an IANA zone such as \"Europe/Rome\")"
-                      if value is None else f"must be an IANA zone such as \"Europe/Rome\", "
-                      f"not {value!r}")
+        path: Path = ("event", "timezone")
+        if value is None:
+            self.fail(path, "missing (an IANA zone such as \"Europe/Rome\")")
+            return None
+        zone = self.limited(path, value, TIMEZONE_MAX, free=False, required=True)
+        if not zone:
             return None
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.fail(("event", "timezone"), f"unknown time zone {value!r}")
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            self.fail(path, f"unknown time zone {shown(zone)}")
             return None
-        return value
+        return zone
 
     def age_bounds(self, categories: dict[str, Any]) -> tuple[int, ...]:
         value = categories.get("age_bounds", [])
         path: Path = ("categories", "age_bounds")
         if not isinstance(value, list) or not all(
-                isinstance(bound, int) and not isinstance(bound, bool) and bound >= 0
+                isinstance(bound, int) and not isinstance(bound, bool) and 0 <= bound <= AGE_MAX
                 for bound in value):
-            self.fail(path, f"must be a list of whole ages, not {value!r}")
+            self.fail(path, f"must be a list of whole ages from 0 to {AGE_MAX}, "
+                            f"not {shown(value)}")
             return ()
         if any(high <= low for low, high in itertools.pairwise(value)):
-            self.fail(path, f"must rise strictly: {value!r}")
+            self.fail(path, f"must rise strictly: {shown(value)}")
             return ()
         return tuple(value)
 
@@ -225,73 +218,70 @@ class _EventBuilder:
         seen: set[str] = set()
         for number, table in enumerate(self.array("points")):
             path: Path = ("points", number)
-            point_id = self.ident((*path, "id"), table.get("id"), seen)
+            point_id = self.ident((*path, "id"), table.get("id"), seen, ID_MAX)
             kind = table.get("kind")
-            if kind not in ("start", "split", "finish"):
-                self.fail((*path, "kind"), f"must be start, split or finish, not {kind!r}")
+            if not isinstance(kind, str) or kind not in ("start", "split", "finish"):
+                self.fail((*path, "kind"), f"must be start, split or finish, not {shown(kind)}")
                 kind = "split"
-            distance = self.number((*path, "distance_m"), table.get("distance_m"), None)
+            distance = self.number((*path, "distance_m"), table.get("distance_m"), None,
+                                   maximum=DISTANCE_MAX_M)
             points.append(Point(point_id, cast(PointKind, kind), distance))
         if not points:
             self.fail(("points",), "an event needs at least a finish point ([[points]])")
         return tuple(points)
 
-    def gun(self, path: Path, value: object, clock: EventClock) -> int | None:
+    def gun(self, path: Path, value: object, clock: EventClock,
+            window: TimeWindow | None) -> int | None:
         if value is None:
             return None
         moment = parse_local_time(value)
         if moment is None:
             self.fail(path, f"must be a time of day HH:MM[:SS[.fff]] or a local date and time "
-                            f"YYYY-MM-DDTHH:MM:SS, not {value!r}")
+                            f"YYYY-MM-DDTHH:MM:SS, not {shown(value)}")
             return None
         if isinstance(moment, time):
-            return clock.time_of_day_ms(moment)
+            return clock.time_of_day_ms(moment)  # on the event date: inside any window
         if moment.tzinfo is not None:
-            return int(moment.timestamp() * 1000)
-        return clock.local_ms(moment)
-
-    def duration(self, path: Path, value: object) -> int | None:
-        """A time like the results show it ("6:40", "1:02:03.4"), or seconds; in ms."""
-        if value is None:
+            # Exact, and safe for any year TOML allows (a float timestamp is neither).
+            instant = (moment - _EPOCH) // timedelta(milliseconds=1)
+            inside = window is None or window.contains_ms(instant)
+        else:
+            inside = window is None or window.first_day <= moment.date() <= window.last_day
+        if not inside:
+            assert window is not None
+            self.fail(path, f"{moment.isoformat()} is not within the event's days ({window}): "
+                            f"for an event of several days, widen [event] window_days")
             return None
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return round(value * 1000)
-        match = _DURATION.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            self.fail(path, f"must be a time like \"6:40\" or \"1:02:03.4\" (or seconds), "
-                            f"not {value!r}")
-            return None
-        hours, minutes, seconds = match.groups()
-        return round((int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)) * 1000)
+        return instant if moment.tzinfo is not None else clock.local_ms(moment)
 
-    def races(self, points: tuple[Point, ...], clock: EventClock) -> tuple[Race, ...]:
+    def races(self, points: tuple[Point, ...], clock: EventClock,
+              window: TimeWindow | None) -> tuple[Race, ...]:
         races: list[Race] = []
         seen: set[str] = set()
         for number, table in enumerate(self.array("races")):
-            races.append(self.race(("races", number), table, points, clock, seen))
+            races.append(self.race(("races", number), table, points, clock, window, seen))
         if not races:
             self.fail(("races",), "an event needs at least one race ([[races]])")
         return tuple(races)
 
     def race(self, path: Path, table: dict[str, Any], points: tuple[Point, ...],
-             clock: EventClock, seen: set[str]) -> Race:
-        race_id = self.ident((*path, "id"), table.get("id"), seen)
-        name = self.text((*path, "name"), table.get("name"), default=race_id)
-        laps = table.get("laps", 1)
-        if isinstance(laps, bool) or not isinstance(laps, int) or laps < 1:
-            self.fail((*path, "laps"), f"must be a whole number >= 1, not {laps!r}")
-            laps = 1
+             clock: EventClock, window: TimeWindow | None, seen: set[str]) -> Race:
+        race_id = self.ident((*path, "id"), table.get("id"), seen, ID_MAX)
+        name = self.limited((*path, "name"), table.get("name"), NAME_MAX, free=True,
+                            required="name" in table, default=race_id) or race_id
+        laps = self.whole((*path, "laps"), table.get("laps", 1), 1, 1, LAPS_MAX)
         rank_by = table.get("rank_by", "gun")
         if rank_by not in ("gun", "chip"):
-            self.fail((*path, "rank_by"), f"must be \"gun\" or \"chip\", not {rank_by!r}")
+            self.fail((*path, "rank_by"), f"must be \"gun\" or \"chip\", not {shown(rank_by)}")
             rank_by = "gun"
-        min_lap_s = self.number((*path, "min_lap_s"), table.get("min_lap_s"), 0.0) or 0.0
+        min_lap_s = self.number((*path, "min_lap_s"), table.get("min_lap_s"), 0.0,
+                                maximum=DAY_MS / 1000) or 0.0
         precision = table.get("precision", "s")
         precision_key = {1: "s", 0.1: "0.1", 0.01: "0.01"}.get(precision, precision) \
             if isinstance(precision, int | float) else precision
-        if precision_key not in PRECISIONS_MS:
+        if not isinstance(precision_key, str) or precision_key not in PRECISIONS_MS:
             self.fail((*path, "precision"), f"must be \"s\", \"0.1\" or \"0.01\", "
-                                            f"not {precision!r}")
+                                            f"not {shown(precision)}")
             precision_key = "s"
         used = self.race_points(path, table.get("points"), points)
         start = [point.id for point in used if point.kind == "start"]
@@ -301,36 +291,45 @@ class _EventBuilder:
                       f"race {race_id!r} must use exactly one finish point and at most one "
                       f"start point (it has finish {finish or 'none'}, start {start or 'none'})"
                       f"; list its points with points = [...]")
-        waves: list[Wave] = []
-        wave_ids: set[str] = set()
-        for wave_number, wave in enumerate(table.get("waves", [])):
-            wave_path = (*path, "waves", wave_number)
-            if not isinstance(wave, dict):
-                self.fail(wave_path, "must be a table ([[races.waves]])")
-                continue
-            waves.append(Wave(self.ident((*wave_path, "id"), wave.get("id"), wave_ids),
-                              self.gun((*wave_path, "gun"), wave.get("gun"), clock)))
         return Race(
             id=race_id, name=name,
-            distance_m=self.number((*path, "distance_m"), table.get("distance_m"), None),
-            gun_ms=self.gun((*path, "gun"), table.get("gun"), clock), laps=laps,
+            distance_m=self.number((*path, "distance_m"), table.get("distance_m"), None,
+                                   maximum=DISTANCE_MAX_M),
+            gun_ms=self.gun((*path, "gun"), table.get("gun"), clock, window), laps=laps,
             rank_by=cast(RankBy, rank_by), min_lap_ms=round(min_lap_s * 1000),
             precision_ms=PRECISIONS_MS[precision_key], points=tuple(p.id for p in used),
             start_point=start[0] if start else None, finish_point=finish[0] if finish else "",
             split_points=tuple(point.id for point in used if point.kind == "split"),
-            waves=tuple(waves), record_ms=self.duration((*path, "record"), table.get("record")),
+            waves=self.waves(path, table.get("waves", []), clock, window),
+            record_ms=self.duration((*path, "record"), table.get("record")),
         )
+
+    def waves(self, path: Path, listed: object, clock: EventClock,
+              window: TimeWindow | None) -> tuple[Wave, ...]:
+        if not isinstance(listed, list):
+            self.fail((*path, "waves"), "must be an array of tables ([[races.waves]])")
+            return ()
+        waves: list[Wave] = []
+        wave_ids: set[str] = set()
+        for wave_number, wave in enumerate(listed):
+            wave_path = (*path, "waves", wave_number)
+            if not isinstance(wave, dict):
+                self.fail(wave_path, "must be a table ([[races.waves]])")
+                continue
+            waves.append(Wave(self.ident((*wave_path, "id"), wave.get("id"), wave_ids, ID_MAX),
+                              self.gun((*wave_path, "gun"), wave.get("gun"), clock, window)))
+        return tuple(waves)
 
     def race_points(self, path: Path, listed: object,
                     points: tuple[Point, ...]) -> list[Point]:
         if listed is None:
             return list(points)
         if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
-            self.fail((*path, "points"), f"must be a list of point ids, not {listed!r}")
+            self.fail((*path, "points"), f"must be a list of point ids, not {shown(listed)}")
             return list(points)
         known = {point.id for point in points}
-        for missing in [item for item in listed if item not in known]:
-            self.fail((*path, "points"), f"no point has id {missing!r}")
+        for missing in dict.fromkeys(item for item in listed if item not in known):
+            self.fail((*path, "points"), f"no point has id {shown(missing)}")
         # Event order, whatever order the race lists them in (the CSV's split columns follow it).
         return [point for point in points if point.id in listed]
 
@@ -340,52 +339,33 @@ class _EventBuilder:
         known_points = {point.id for point in points}
         for number, table in enumerate(self.array("readers")):
             path: Path = ("readers", number)
-            reader_id = self.ident((*path, "id"), table.get("id"), seen)
+            reader_id = self.ident((*path, "id"), table.get("id"), seen, ID_MAX)
             point = self.text((*path, "point"), table.get("point"), required=True)
             if point and point not in known_points:
-                self.fail((*path, "point"), f"no point has id {point!r}")
-            reader_format = self.text((*path, "format"), table.get("format"), required=True)
+                self.fail((*path, "point"), f"no point has id {shown(point)}")
+            reader_format = self.limited((*path, "format"), table.get("format"), FORMAT_MAX,
+                                         free=False, required=True)
             if reader_format and self.formats is not None and reader_format not in self.formats:
                 self.fail((*path, "format"), f"unknown reader format {reader_format!r} "
                                              f"(known: {', '.join(self.formats)})")
             offset = self.number((*path, "clock_offset_s"), table.get("clock_offset_s"), 0.0,
-                                 minimum=-math.inf) or 0.0
+                                 minimum=-CLOCK_OFFSET_MAX_MS / 1000,
+                                 maximum=CLOCK_OFFSET_MAX_MS / 1000) or 0.0
             baud = table.get("baud")
-            if baud is not None and (isinstance(baud, bool) or not isinstance(baud, int)
-                                     or baud <= 0):
-                self.fail((*path, "baud"), f"must be a positive whole number, not {baud!r}")
-                baud = None
+            if baud is not None:
+                baud = self.whole((*path, "baud"), baud, 0, 1, BAUD_MAX) or None
             sources = [key for key in ("path", "port", "host") if table.get(key) is not None]
             if len(sources) > 1:
                 self.fail(path, f"reader {reader_id!r} names more than one of path, port and "
                                 f"host ({', '.join(sources)}): give one")
+            where = {key: self.limited((*path, key), table.get(key), LOCATION_MAX, free=False)
+                     or None for key in ("path", "port", "host")}
             readers.append(ReaderConfig(
                 id=reader_id, point=point, format=reader_format,
-                clock_offset_ms=round(offset * 1000),
-                path=self.text((*path, "path"), table.get("path")) or None,
-                port=self.text((*path, "port"), table.get("port")) or None,
-                baud=baud, host=self.text((*path, "host"), table.get("host")) or None,
-            ))
+                clock_offset_ms=round(offset * 1000), path=where["path"], port=where["port"],
+                baud=baud, host=where["host"]))
         return tuple(readers)
 
 
-def parse_local_time(value: object) -> time | datetime | None:
-    """A gun or manual time: a time of day (`09:00`, `09:00:00.25`, TOML local time) or a
-    local date and time (`2026-05-10T09:00:00`, `2026-05-10 09:00:00`, TOML datetime)."""
-    if isinstance(value, datetime | time):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    match = _TIME_OF_DAY.match(text)
-    if match:
-        hours, minutes = int(match.group(1)), int(match.group(2))
-        seconds = int(match.group(3) or 0)
-        micros = int((match.group(4) or "0").ljust(6, "0"))
-        if hours > 23 or minutes > 59 or seconds > 59:
-            return None
-        return time(hours, minutes, seconds, micros)
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+__all__ = ["EventFileError", "EventFiles", "load_event", "parse_event_toml",
+           "parse_local_time"]

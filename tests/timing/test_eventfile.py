@@ -106,8 +106,8 @@ def test_a_course_record_is_a_time_like_the_results_show(given: str, expected: i
 
 def test_a_bad_course_record_names_its_line() -> None:
     text = GOOD.replace('precision = "0.1"', 'precision = "0.1"\nrecord = "6:4"')
-    assert errors_of(text) == ['event.toml:18: races[0].record: must be a time like "6:40" or '
-                               '"1:02:03.4" (or seconds), not \'6:4\'']
+    assert errors_of(text) == ['event.toml:18: races[0].record: must be a time under a day like '
+                               '"6:40" or "1:02:03.4" (or seconds), not \'6:4\'']
 
 
 def test_every_mistake_is_reported_at_once_with_lines() -> None:
@@ -229,3 +229,211 @@ def test_load_event_missing_participants_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "event.toml").write_text(GOOD, encoding="utf-8")
     with pytest.raises(EventFileError, match=r"participants\.csv: cannot read"):
         load_event(tmp_path / "event.toml")
+
+
+# -- Limits (docs/scoring.md, "Limits"): every value out of range is a located problem --------
+
+def only_error(text: str) -> str:
+    """The one problem `text` has (anything else, an exception above all, fails the test)."""
+    errors = errors_of(text)
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def with_key(after: str, line: str) -> str:
+    """GOOD with `line` added right after its line `after` (which must be there once)."""
+    assert GOOD.count(after + "\n") == 1
+    return GOOD.replace(after + "\n", f"{after}\n{line}\n")
+
+
+OFFSET = "clock_offset_s = -1.5"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # [event] window_days: a whole number of days, 0 to 366
+    (with_key('timezone = "Europe/Rome"', "window_days = 367"),
+     "event.toml:5: event.window_days: must be a whole number from 0 to 366, not 367"),
+    (with_key('timezone = "Europe/Rome"', "window_days = -1"),
+     "event.toml:5: event.window_days: must be a whole number from 0 to 366, not -1"),
+    (with_key('timezone = "Europe/Rome"', 'window_days = "7"'),
+     "event.toml:5: event.window_days: must be a whole number from 0 to 366, not '7'"),
+    (with_key('timezone = "Europe/Rome"', "window_days = 1.5"),
+     "event.toml:5: event.window_days: must be a whole number from 0 to 366, not 1.5"),
+    # guns given with a date: within the event's days
+    (GOOD.replace("gun = 2026-05-10T10:00:00", "gun = 2026-06-10T10:00:00"),
+     "event.toml:28: races[1].gun: 2026-06-10T10:00:00 is not within the event's days "
+     "(2026-05-03 to 2026-05-17): for an event of several days, widen [event] window_days"),
+    (GOOD.replace('gun = "08:55:00.5"', 'gun = "2027-05-10T08:55:00"'),
+     "event.toml:21: races[0].waves[0].gun: 2027-05-10T08:55:00 is not within the event's days "
+     "(2026-05-03 to 2026-05-17): for an event of several days, widen [event] window_days"),
+    (GOOD.replace("gun = 2026-05-10T10:00:00", "gun = 0001-01-01T00:00:00+23:59"),
+     "event.toml:28: races[1].gun: 0001-01-01T00:00:00+23:59 is not within the event's days "
+     "(2026-05-03 to 2026-05-17): for an event of several days, widen [event] window_days"),
+    (GOOD.replace("gun = 2026-05-10T10:00:00", 'gun = "9999-12-31T23:59:59"'),
+     "event.toml:28: races[1].gun: 9999-12-31T23:59:59 is not within the event's days "
+     "(2026-05-03 to 2026-05-17): for an event of several days, widen [event] window_days"),
+    # clock_offset_s: finite, within a day either way
+    (GOOD.replace(OFFSET, "clock_offset_s = 1e16"),
+     "event.toml:47: readers[0].clock_offset_s: must be a number from -86400 to 86400, "
+     "not 1e+16"),
+    (GOOD.replace(OFFSET, "clock_offset_s = -86400.001"),
+     "event.toml:47: readers[0].clock_offset_s: must be a number from -86400 to 86400, "
+     "not -86400.001"),
+    (GOOD.replace(OFFSET, "clock_offset_s = nan"),
+     "event.toml:47: readers[0].clock_offset_s: must be a number from -86400 to 86400, not nan"),
+    (GOOD.replace(OFFSET, "clock_offset_s = -inf"),
+     "event.toml:47: readers[0].clock_offset_s: must be a number from -86400 to 86400, "
+     "not -inf"),
+    (GOOD.replace(OFFSET, f"clock_offset_s = {10 ** 30}"),
+     "event.toml:47: readers[0].clock_offset_s: must be a number from -86400 to 86400, "
+     f"not {10 ** 30}"),
+    # laps, distances, min_lap_s
+    (GOOD.replace("laps = 1", f"laps = {10 ** 30}"),
+     f"event.toml:14: races[0].laps: must be a whole number from 1 to 1000, not {10 ** 30}"),
+    (GOOD.replace("laps = 1", "laps = 1001"),
+     "event.toml:14: races[0].laps: must be a whole number from 1 to 1000, not 1001"),
+    (GOOD.replace("laps = 1", "laps = 0"),
+     "event.toml:14: races[0].laps: must be a whole number from 1 to 1000, not 0"),
+    (GOOD.replace("distance_m = 1609.344", "distance_m = 1e7"),
+     "event.toml:12: races[0].distance_m: must be a number from 0 to 1e+06, not 10000000.0"),
+    (GOOD.replace("distance_m = 804.672", "distance_m = -1"),
+     "event.toml:37: points[1].distance_m: must be a number from 0 to 1e+06, not -1"),
+    (GOOD.replace("distance_m = 804.672", "distance_m = inf"),
+     "event.toml:37: points[1].distance_m: must be a number from 0 to 1e+06, not inf"),
+    (GOOD.replace("min_lap_s = 30", "min_lap_s = 86401"),
+     "event.toml:16: races[0].min_lap_s: must be a number from 0 to 86400, not 86401"),
+    # a course record: a positive time under a day
+    (with_key('precision = "0.1"', "record = inf"),
+     "event.toml:18: races[0].record: must be a time under a day like \"6:40\" or "
+     "\"1:02:03.4\" (or seconds), not inf"),
+    (with_key('precision = "0.1"', "record = 86400"),
+     "event.toml:18: races[0].record: must be a time under a day like \"6:40\" or "
+     "\"1:02:03.4\" (or seconds), not 86400"),
+    (with_key('precision = "0.1"', 'record = "24:00:00"'),
+     "event.toml:18: races[0].record: must be a time under a day like \"6:40\" or "
+     "\"1:02:03.4\" (or seconds), not '24:00:00'"),
+    (with_key('precision = "0.1"', 'record = "0:00"'),
+     "event.toml:18: races[0].record: must be a time under a day like \"6:40\" or "
+     "\"1:02:03.4\" (or seconds), not '0:00'"),
+    (with_key('precision = "0.1"', f'record = "{"9" * 4000}:00:00"'),
+     "event.toml:18: races[0].record: must be a time under a day like \"6:40\" or "
+     f"\"1:02:03.4\" (or seconds), not '{'9' * 27}...{'9' * 22}:00:00' (4006 characters)"),
+    # age bounds, baud
+    (GOOD.replace("age_bounds = [0, 20, 30, 40]", "age_bounds = [0, 20, 30, 151]"),
+     "event.toml:7: categories.age_bounds: must be a list of whole ages from 0 to 150, "
+     "not [0, 20, 30, 151]"),
+    (with_key(OFFSET, "baud = 0"),
+     "event.toml:48: readers[0].baud: must be a whole number from 1 to 4000000, not 0"),
+    (with_key(OFFSET, f"baud = {2 ** 63}"),
+     f"event.toml:48: readers[0].baud: must be a whole number from 1 to 4000000, not {2 ** 63}"),
+    # ids: 1 to 64 printable characters
+    (GOOD.replace('id = "kids"', f'id = "{"k" * 65}"'),
+     f"event.toml:27: races[1].id: must be at most 64 characters, not 65: "
+     f"'{'k' * 27}...{'k' * 28}' (65 characters)"),
+    (GOOD.replace('id = "elite"', 'id = "eli\\u0000te"'),
+     "event.toml:20: races[0].waves[0].id: may hold printable characters only, not U+0000: "
+     "'eli\\x00te'"),
+    (GOOD.replace('id = "half"', 'id = "ha\\u202elf"'),
+     "event.toml:35: points[1].id: may hold printable characters only, not U+202E "
+     "(RIGHT-TO-LEFT OVERRIDE): 'ha\\u202elf'"),
+    (GOOD.replace('id = "finish-main"', 'id = "finish\tmain"'),
+     "event.toml:43: readers[0].id: may hold printable characters only, not U+0009: "
+     "'finish\\tmain'"),
+    # names: free text of 1 to 200 characters, no control characters
+    (GOOD.replace('name = "Backwards Mile"', f'name = "{"x" * 201}"'),
+     f"event.toml:11: races[0].name: must be at most 200 characters, not 201: "
+     f"'{'x' * 27}...{'x' * 28}' (201 characters)"),
+    (GOOD.replace('name = "Backwards Mile 2026"', 'name = "Backwards\\nMile"'),
+     "event.toml:2: event.name: holds the control character U+000A: 'Backwards\\nMile'"),
+    (GOOD.replace('name = "Backwards Mile"', 'name = ""'),
+     "event.toml:11: races[0].name: must be a non-empty string, not ''"),
+    # the zone, the event date, reader locations and formats
+    (GOOD.replace('timezone = "Europe/Rome"', f'timezone = "Europe/{"x" * 60}"'),
+     f"event.toml:4: event.timezone: must be at most 64 characters, not 67: "
+     f"'Europe/{'x' * 20}...{'x' * 28}' (67 characters)"),
+    (GOOD.replace('date = "2026-05-10"', 'date = 0001-01-01'),
+     "event.toml:3: event.date: must be from 1900-01-01 to 2999-12-31, not 0001-01-01"),
+    (GOOD.replace('date = "2026-05-10"', 'date = "2026-02-30"'),
+     "event.toml:3: event.date: must be a date YYYY-MM-DD, not '2026-02-30'"),
+    (GOOD.replace('path = "reads/finish-main.txt"', f'path = "{"r/" * 501}"'),
+     f"event.toml:46: readers[0].path: must be at most 1000 characters, not 1002: "
+     f"'{'r/' * 13}r...{'r/' * 14}' (1002 characters)"),
+    (GOOD.replace('path = "reads/finish-main.txt"', 'host = "10.0.0.1\\r\\n"'),
+     "event.toml:46: readers[0].host: may hold printable characters only, not U+000D: "
+     "'10.0.0.1\\r\\n'"),
+    (GOOD.replace('format = "ipico"', f'format = "{"i" * 33}"'),
+     f"event.toml:45: readers[0].format: must be at most 32 characters, not 33: "
+     f"'{'i' * 33}'"),
+    # wrong types where a table or a list belongs are mistakes too, not exceptions
+    (GOOD.replace('[[races.waves]]\n  id = "elite"\n  gun = "08:55:00.5"\n\n'
+                  '  [[races.waves]]\n  id = "open"\n', "waves = 5\n"),
+     "event.toml:19: races[0].waves: must be an array of tables ([[races.waves]])"),
+    (GOOD.replace('precision = "0.1"', "precision = [0.1]"),
+     "event.toml:17: races[0].precision: must be \"s\", \"0.1\" or \"0.01\", not [0.1]"),
+])
+def test_a_value_out_of_range_is_a_located_problem(text: str, expected: str) -> None:
+    assert only_error(text) == expected
+
+
+def test_window_days_widens_the_window_on_purpose() -> None:
+    event = parse_event_toml(GOOD)
+    assert event.window_days == 7
+    text = (with_key('timezone = "Europe/Rome"', "window_days = 31")
+            .replace("gun = 2026-05-10T10:00:00", "gun = 2026-06-10T10:00:00"))
+    event = parse_event_toml(text)
+    assert event.window_days == 31
+    assert event.races[1].gun_ms == at("10:00:00") + 31 * 86_400_000
+    # The window's first and last day are in; a time of day is always on the event date.
+    for gun in ("2026-05-03T00:00:00", "2026-05-17T23:59:59.999", "2026-05-10T10:00:00+02:00"):
+        parse_event_toml(GOOD.replace("gun = 2026-05-10T10:00:00", f'gun = "{gun}"'))
+    event = parse_event_toml(with_key('timezone = "Europe/Rome"', "window_days = 0"))
+    assert event.races[0].gun_ms == at("09:00:00")
+
+
+def test_limits_themselves_are_allowed() -> None:
+    text = (GOOD.replace(OFFSET, "clock_offset_s = -86400\nbaud = 4000000")
+            .replace("laps = 1", "laps = 1000").replace("min_lap_s = 30", "min_lap_s = 86400")
+            .replace("distance_m = 1609.344", "distance_m = 1000000")
+            .replace('id = "kids"', f'id = "{"k" * 64}"')
+            .replace('name = "Backwards Mile"', f'name = "{"x" * 200}"')
+            .replace("age_bounds = [0, 20, 30, 40]", "age_bounds = [0, 150]")
+            .replace('precision = "0.1"', 'precision = "0.1"\nrecord = "23:59:59.999"'))
+    event = parse_event_toml(text)
+    mile, kids = event.races
+    assert (mile.laps, mile.min_lap_ms, mile.distance_m, mile.record_ms) == (
+        1000, 86_400_000, 1_000_000.0, 86_399_999)
+    assert (kids.id, len(mile.name)) == ("k" * 64, 200)
+    assert (event.readers[0].clock_offset_ms, event.readers[0].baud) == (-86_400_000, 4_000_000)
+
+
+EVENT_NAME = "Corsa di Sant’Antonio – Ó Súilleabháin Memorial"  # noqa: RUF001 (real text)
+HEBREW = "מרוץ הילדים"
+
+
+def test_real_names_pass_and_bidi_controls_are_closed() -> None:
+    text = (GOOD.replace('name = "Backwards Mile 2026"', f'name = "{EVENT_NAME}"')
+            .replace('name = "Backwards Mile"', 'name = "ميل إلى الوراء"')
+            .replace('id = "kids"\n', f'id = "kids"\nname = "\\u202b{HEBREW}\\u202c"\n'))
+    event = parse_event_toml(text)
+    assert event.name == EVENT_NAME
+    assert [race.name for race in event.races] == ["ميل إلى الوراء", f"\u202b{HEBREW}\u202c"]
+    # An override left open would reverse the page's own text after the name: it is closed.
+    event = parse_event_toml(GOOD.replace('name = "Backwards Mile 2026"',
+                                          'name = "Mile \\u202e6202"'))
+    assert event.name == "Mile \u202e6202\u202c"
+
+
+def test_hostile_files_are_refused_with_a_problem_not_an_exception() -> None:
+    deep = GOOD + "nested = " + "[" * 5000 + "]" * 5000 + "\n"
+    assert only_error(deep) == "event.toml:48: line longer than 4096 characters (10009)"
+    deep = GOOD + "nested = [\n" + "[\n" * 2000 + "]\n" * 2000 + "]\n"
+    assert only_error(deep) == ("event.toml: not valid TOML: arrays or tables nested too "
+                                "deeply")
+    assert only_error(GOOD + "# " + "x" * 1_000_000 + "\n") == (
+        f"event.toml: longer than 1000000 characters ({len(GOOD) + 1_000_003}): "
+        "not an event.toml")
+    # A dotted key nests a value thousands of tables deep: quoted short, not recursed into
+    # (`TomlIndex` knows no dotted keys: the line is its table's).
+    dotted = GOOD.replace('name = "Backwards Mile 2026"', "name." + "a." * 1500 + "b = 1")
+    assert only_error(dotted) == ("event.toml:1: event.name: must be a non-empty string, "
+                                  "not {'a': {'a': {'a': {...}}}}")
