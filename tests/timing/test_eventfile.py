@@ -204,8 +204,8 @@ def test_adjustments_apply_and_bad_rows_are_located() -> None:
         ("2", "penalty", None, 1500, "")]
     assert [str(p) for p in problems] == [
         "adjustments.csv:4: adjustment skipped: no participant has bib '9'",
-        "adjustments.csv:5: adjustment for bib 1 skipped: a penalty is a number of seconds >= 0,"
-        " not '-5'",
+        "adjustments.csv:5: adjustment for bib 1 skipped: a penalty is a number of seconds from 0"
+        " to under 86400, not '-5'",
         "adjustments.csv:6: adjustment for bib 1 skipped: status must be DQ, DNF or DNS, "
         "not 'WIN'",
         "adjustments.csv:7: adjustment for bib 1 skipped: kind must be status or penalty, "
