@@ -36,6 +36,7 @@ from api.subscribers import DEFLATE_BITS
 DETACH = "gambero.detach"
 """scope["extensions"][DETACH]["detach"](handler) -> the connection (a `LiveWebSocket`)."""
 INVALID_DATA = 1007
+BAD_REQUEST = 400
 DEFLATE = ServerPerMessageDeflateFactory(server_no_context_takeover=True,
                                          client_no_context_takeover=True)
 """permessage-deflate with every message compressed on its own, both ways (RFC 7692 lets a
@@ -87,6 +88,35 @@ class LiveWebSocket(WebSocketsSansIOProtocol):
         if config.ws_per_message_deflate:  # the same compression, without its memory
             self.conn = ServerProtocol(extensions=[DEFLATE], max_size=config.ws_max_size,
                                        logger=logging.getLogger("uvicorn.error"))
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if (not self.handshake_initiated and self.conn.handshake_exc is not None
+                and not self.close_sent):
+            self._refuse_request()
+
+    def _refuse_request(self) -> None:
+        """Answer and close a request websockets could not read as a handshake.
+
+        uvicorn's HTTP protocol hands the upgrade request over whole, but websockets limits
+        it more tightly (a line of 8 KB, 128 headers) and takes no body: it then queues a 414,
+        a 431, or (for a request it cannot parse at all) only the end of the stream, and
+        yields no request. uvicorn 0.54 acts only on a request, so nothing was ever written:
+        the connection stayed open, unanswered, for as long as the client kept it, and
+        stopping the server then failed (its `shutdown` tried to answer with a 500, which
+        tripped websockets' `assert not self.eof_sent`). Here the answer is written and the
+        connection closed, as uvicorn does for a handshake websockets refuses
+        (`handle_connect`).
+        `handshake_initiated`, `handshake_complete` and `close_sent` are uvicorn's internals."""
+        answer = b"".join(self.conn.data_to_send())  # the response, if any, then b"" (EOF)
+        if not answer:  # as uvicorn answers a request h11 cannot parse
+            answer = self.conn.reject(BAD_REQUEST, "Invalid WebSocket request.\n").serialize()
+        self.logger.warning("Invalid WebSocket request received: %s",
+                            answer.split(b"\r\n", 1)[0].decode("ascii", "replace"))
+        self.handshake_complete = True  # so that `shutdown` does not answer again
+        self.close_sent = True
+        self.transport.write(answer)
+        self.transport.close()
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
