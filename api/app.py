@@ -17,6 +17,7 @@ from api.limits import BodyLimit, RateLimit
 from api.readers import ReaderError
 from api.routers import public, readers, records, timekeeper, tokens
 from api.runtime import Runtime
+from timing.core import JournalUnavailable
 from timing.entries import ActionError
 
 DISPLAY = Path(__file__).resolve().parents[1] / "display"
@@ -75,6 +76,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReaderError)
     async def reader_error(_: Request, error: ReaderError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, error.status)
+
+    @app.exception_handler(JournalUnavailable)
+    async def unavailable(_: Request, error: JournalUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, 503, headers={"Retry-After": "1"})
 
 
 def _pages(app: FastAPI, display: Path) -> None:

@@ -16,7 +16,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from timing.model import Event, Race
-from timing.results import BASE_COLUMNS, NON_FINISHER_ORDER, ResultRow, csv_fields, header
+from timing.results import (
+    BASE_COLUMNS,
+    NON_FINISHER_ORDER,
+    ResultRow,
+    csv_fields,
+    header,
+    spreadsheet_safe,
+)
 from timing.rules import bib_order, format_duration
 
 Row = dict[str, Any]
@@ -59,9 +66,10 @@ def results_csv_from_rows(event: Event, rows: Iterable[Row]) -> str:
     columns = header(event)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([spreadsheet_safe(column) for column in columns])
     for row in rows:
-        writer.writerow(["" if row[c] is None else str(row[c]) for c in columns])
+        writer.writerow(["" if row[c] is None else spreadsheet_safe(str(row[c]))
+                         for c in columns])
     return out.getvalue()
 
 

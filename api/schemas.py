@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from timing.limits import BIB_MAX, CHIP_MAX, ID_MAX, NAME_MAX, REASON_MAX
+from timing.text import isolate_bidi, text_problem
 
 Role = Literal["admin", "timekeeper", "reader"]
+
+
+def _identifier(value: str) -> str:
+    """Bibs, chips, ids: no control or formatting character (docs/scoring.md, "Limits")."""
+    problem = text_problem(value, "the value", 10**9, free=False)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _free_text(value: str) -> str:
+    """Names, clubs, reasons: no control character; bidi controls closed at the end."""
+    problem = text_problem(value, "the text", 10**9, free=True)
+    if problem is not None:
+        raise ValueError(problem)
+    return isolate_bidi(value)
+
+
+Bib = Annotated[str, Field(min_length=1, max_length=BIB_MAX), AfterValidator(_identifier)]
+Chip = Annotated[str, Field(min_length=1, max_length=CHIP_MAX), AfterValidator(_identifier)]
+Ident = Annotated[str, Field(min_length=1, max_length=ID_MAX), AfterValidator(_identifier)]
+"""A race, wave, point or reader id."""
+Name = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_free_text)]
+Reason = Annotated[str, Field(max_length=REASON_MAX), AfterValidator(_free_text)]
 
 ROW_EXAMPLE: dict[str, Any] = {
     "race": "mile", "place": 1, "bib": "12", "first_name": "Giulia", "last_name": "Rossi",

@@ -34,7 +34,8 @@ from backends import machine_line, peak_rss_mb
 from score import GUN, POINTS, build_athletes, build_event, build_reads
 
 from api.routers.timekeeper import Preview, preview
-from timing.entries import ActionEntry, Applied, apply_action, check_action, penalty
+from timing.checks import check_action
+from timing.entries import ActionEntry, Applied, apply_action, penalty
 from timing.entries import set_status as status_action
 from timing.results import ResultRow
 from timing.standings import Standings

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import cast
 
-from gambero import demo, readers_cli, serve
+from gambero import db_check, demo, readers_cli, serve
 from gambero.offline import score_event, shown_raw
 from readers.protocols import FORMATS, make_parser
 from timing.eventfile import EventFileError, load_event
@@ -77,6 +77,7 @@ def _argument_parser() -> argparse.ArgumentParser:
                     "database DATABASE_URL names.")
     upgrade.add_argument("event", nargs="?", type=Path, metavar="EVENT.toml")
     upgrade.set_defaults(run=_db_upgrade)
+    db_check.add_command(actions)
     readers_cli.add_commands(commands)
     serve.add_commands(commands)
     demo.add_command(commands)

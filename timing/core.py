@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import time
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from timing.bus import Bus
+from timing.checks import check_action
 from timing.entries import (
     ActionEntry,
     ActionError,
@@ -30,22 +33,37 @@ from timing.entries import (
     RejectedEntry,
     apply,
     apply_all,
-    check_action,
-    oversized,
+    describe_failure,
+    invalid_read_message,
     stored_form,
+    unstorable,
+    voided_seq,
 )
 from timing.model import Event
+from timing.quarantine import Quarantine, Quarantined
 from timing.reads import Read, Record, Rejected
+from timing.reject_limit import RejectLimit
 from timing.results import ResultRow
 from timing.standings import Standings
-from timing.store import LoadedEvent, Store
+from timing.store import LoadedEvent, ReadRow, Store
 from timing.writer_lock import Release, hold_writer
+
+log = logging.getLogger("gambero.core")
 
 GC_THRESHOLDS = (50_000, 20, 100)
 """The cyclic garbage collector's thresholds while a core runs (see `tune_gc`)."""
 
 DedupKey = tuple[str, str]
 """(reader id, the journal's `dedup` text): see `timing.entries.dedup_key`."""
+
+ANSWER_TIMEOUT_S = 30.0
+"""A submission or action not answered by then is answered with `JournalUnavailable`."""
+
+
+class JournalUnavailable(RuntimeError):
+    """The journal cannot take the submission now (the core stopped, or no commit answered in
+    time): nothing was acknowledged. What was sent may still land; sending it again is safe
+    (a read the journal holds already is answered as a duplicate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +96,10 @@ class _Pending:
     entries: list[Entry]
     keys: list[DedupKey]
     done: asyncio.Future[int]
+    accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
+    """Rejected records, journaled or only counted (`timing.reject_limit`)."""
 
 
 @dataclass
@@ -87,12 +107,12 @@ class CoreStats:
     commits: int = 0
     entries: int = 0
     duplicates: int = 0
-    action_errors: list[tuple[int, str]] = field(default_factory=list)
 
 
 class TimingCore:
     def __init__(self, store: Store, loaded: LoadedEvent, *, bus: Bus[Delta] | None = None,
-                 window_s: float = 0.002, max_batch: int = 20_000) -> None:
+                 window_s: float = 0.002, max_batch: int = 20_000,
+                 answer_timeout_s: float = ANSWER_TIMEOUT_S) -> None:
         self.store = store
         self.event_id = loaded.event_id
         self.standings = Standings(loaded.event, loaded.athletes, loaded.adjustments)
@@ -101,11 +121,23 @@ class TimingCore:
         self.max_batch = max_batch
         self.seq = 0
         self.stats = CoreStats()
+        self.answer_timeout_s = answer_timeout_s
+        self.quarantine = Quarantine()
+        """Journal entries that could not be applied (`timing.quarantine`)."""
+        self._rejects = RejectLimit()
+        self._summaries: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task[int]] = set()
         self._seen: set[DedupKey] = set()
         """Identities of the reads in the journal (committed)."""
         self._in_flight: dict[DedupKey, asyncio.Future[int]] = {}
         """Identities of reads submitted and not yet committed -> their commit's answer."""
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._alone: deque[_Pending] = deque()
+        self._in_commit: list[_Pending] = []
+        self._committed: tuple[list[_Pending], int, list[Entry]] | None = None
+        """Committed, not yet applied, published and answered."""
+        """Submissions of a batch whose commit failed, each committed on its own next, so that
+        one that cannot be stored fails no other."""
         self._writer: asyncio.Task[None] | None = None
         self._release_writer: Release | None = None
 
@@ -127,18 +159,31 @@ class TimingCore:
             raise
         core._release_writer = release
         core._writer = asyncio.create_task(core._write_forever(), name="gambero-journal")
+        core._writer.add_done_callback(core._writer_ended)
         return core
 
     async def stop(self) -> None:
-        """Finish what was submitted, then stop the writer."""
+        """Finish what was submitted (for `answer_timeout_s` at most: a journal that does not
+        answer cannot keep the server from stopping), then stop the writer. Submissions still
+        waiting are answered with `JournalUnavailable`."""
         if self._writer is None:
             return
         try:
-            await self._queue.join()
+            if self._summaries is not None:
+                self._summaries.cancel()
+            self._flush_summaries(everything=True)
+            if not self._writer.done():
+                try:
+                    await asyncio.wait_for(self._queue.join(), self.answer_timeout_s)
+                except TimeoutError:
+                    log.error("the journal did not take the last %d submissions within %g s; "
+                              "they are answered with an error", self._queue.qsize()
+                              + len(self._alone), self.answer_timeout_s)
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = None
+            self._fail_waiting(JournalUnavailable("the timing core stopped"))
         finally:
             release, self._release_writer = self._release_writer, None
             if release is not None:
@@ -154,22 +199,19 @@ class TimingCore:
         pending = _Pending([], [], asyncio.get_running_loop().create_future())
         repeats: list[tuple[asyncio.Future[int], Read]] = []
         known_reader = self.standings.has_reader(reader_id)
+        refuses_read = self.standings.window.refuses_read
         for record in records:
             if isinstance(record, Rejected):
-                pending.entries.append(RejectedEntry(reader_id, record.raw, record.reason, now,
-                                                     record.line))
-                pending.rejected += 1
+                self._reject(pending, reader_id, record, now)
             elif not known_reader:
                 # Kept whole, so that the read can be recovered once the reader is configured.
-                shown = record.raw or (f"chip={record.chip} bib={record.bib or ''} "
-                                       f"time={record.time.isoformat()}")
                 pending.entries.append(RejectedEntry(
-                    reader_id, shown, f"unknown reader {reader_id!r}", now, record.line))
+                    reader_id, _shown(record), f"unknown reader {reader_id!r}", now,
+                    record.line))
                 pending.rejected += 1
-            elif (too_long := oversized(record)) is not None:
-                pending.entries.append(RejectedEntry(reader_id, record.raw or record.chip[:200],
-                                                     too_long, now, record.line))
-                pending.rejected += 1
+            elif (problem := unstorable(record) or refuses_read(record)) is not None:
+                self._reject(pending, reader_id, Rejected(_shown(record), problem, record.line),
+                             now)
             else:
                 stored = stored_form(record)
                 key = (reader_id, stored[2])
@@ -185,10 +227,45 @@ class TimingCore:
                 self._in_flight[key] = pending.done
                 pending.keys.append(key)
                 pending.entries.append(ReadEntry(reader_id, record, now, actor, stored))
+                pending.accepted += 1
+        if pending.rejected and self._rejects.counting():
+            pending.entries.extend(self._rejects.summaries(now))
+            self._schedule_summaries()
         last_seq = await self._enqueue(pending) if pending.entries else self.seq
-        answer = Submitted(len(pending.entries) - pending.rejected, pending.duplicates,
-                           pending.rejected, last_seq)
+        answer = Submitted(pending.accepted, pending.duplicates, pending.rejected, last_seq)
         return await self._after_repeats(reader_id, repeats, answer, received_ms, actor)
+
+    def _reject(self, pending: _Pending, reader_id: str, record: Rejected, now: int) -> None:
+        """Count a rejected record; journal it unless this reader has had its share of
+        rejected lines this second (`timing.reject_limit`)."""
+        pending.rejected += 1
+        if self._rejects.admit(reader_id, record, now):
+            pending.entries.append(RejectedEntry(reader_id, record.raw.replace("\x00", "\\0"),
+                                                 record.reason, now, record.line))
+        else:
+            self._schedule_summaries()
+
+    def _schedule_summaries(self) -> None:
+        """Journal the summaries of rejected lines once their second is over, even if the
+        reader sends nothing more."""
+        if self._summaries is None and self._writer is not None and self._rejects.counting():
+            self._summaries = asyncio.get_running_loop().call_later(
+                1.0 - (time.time() % 1.0) + 0.01, self._flush_summaries)
+
+    def _flush_summaries(self, everything: bool = False) -> None:
+        self._summaries = None
+        due = self._rejects.summaries(None if everything else _now_ms())
+        if due:
+            pending = _Pending(list(due), [], asyncio.get_running_loop().create_future())
+            task = asyncio.ensure_future(self._enqueue(pending))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushed)
+        self._schedule_summaries()
+
+    def _flushed(self, task: asyncio.Task[int]) -> None:
+        self._flushes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a summary of rejected lines was not journaled: %s", task.exception())
 
     async def _after_repeats(self, reader_id: str, repeats: list[tuple[asyncio.Future[int], Read]],
                              answer: Submitted, received_ms: int | None,
@@ -201,7 +278,9 @@ class TimingCore:
         last_seq = answer.last_seq
         for commit, read in repeats:
             try:
-                last_seq = max(last_seq, await asyncio.shield(commit))
+                last_seq = max(last_seq, await self._answer(commit))
+            except JournalUnavailable:
+                raise
             except Exception:
                 lost.append(read)
         duplicates = answer.duplicates + len(repeats) - len(lost)
@@ -215,49 +294,70 @@ class TimingCore:
         """Journal a timekeeper's action; refused (ActionError) before journaling if it cannot
         apply. Returns its sequence number once durable."""
         check_action(self.standings, action)
+        target = voided_seq(action)
+        if target is not None and not self.quarantine.is_open(target):
+            raise ActionError(f"void: entry {target} is not set aside as one that could not "
+                              "apply (GET /api/quarantined lists those)")
         pending = _Pending([action], [], asyncio.get_running_loop().create_future())
         return await self._enqueue(pending)
 
     # -- the writer ----------------------------------------------------------------------------
 
     async def _enqueue(self, pending: _Pending) -> int:
-        if self._writer is None:
-            raise RuntimeError("the core is not running")
+        if self._writer is None or self._writer.done():
+            self._forget(pending)
+            raise JournalUnavailable("the timing core is not running")
         await self._queue.put(pending)
-        return await pending.done
+        return await self._answer(pending.done)
+
+    async def _answer(self, done: asyncio.Future[int]) -> int:
+        """A commit's answer, or `JournalUnavailable` after `answer_timeout_s`: a journal that
+        does not answer must not leave a reader or a timekeeper waiting without end. (The
+        commit goes on: what it holds may still land.)"""
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), self.answer_timeout_s)
+        except TimeoutError:
+            raise JournalUnavailable(f"the journal did not answer within "
+                                     f"{self.answer_timeout_s:g} s: nothing is acknowledged; "
+                                     "send it again (what landed is a duplicate)") from None
 
     async def _write_forever(self) -> None:
         """Commit batch after batch. Applying a committed batch to the standings, publishing it
         and answering its submitters waits until the next batch (whatever is queued by then)
         has gone to the database: that work then runs while the database commits, instead of
         between commits. Each answer still follows its own commit."""
-        committed: tuple[list[_Pending], int, list[Entry]] | None = None
         while True:
-            batch = await self._gather(wait=committed is None)
+            batch = await self._gather(wait=self._committed is None)
             if not batch:
-                assert committed is not None
-                self._finish(*committed)
-                committed = None
+                self._finish_committed()
                 continue
             entries = [entry for pending in batch for entry in pending.entries]
             first = self.seq + 1
+            self._in_commit = batch
             commit = asyncio.ensure_future(
                 self.store.append(self.event_id, first, entries, _now_ms()))
-            if committed is not None:
-                self._finish(*committed)
-                committed = None
+            self._finish_committed()
             try:
                 await commit
             except Exception as error:
                 if not await self._landed_after_all(first, len(entries)):
-                    self._fail(batch, error)  # nothing was written: let every submitter know
+                    self._in_commit = []
+                    if len(batch) > 1:  # try each on its own: one bad entry fails no other
+                        self._alone.extend(batch)
+                    else:
+                        self._fail(batch, error)  # nothing was written: say so
                     continue
+            self._in_commit = []
             for pending in batch:
-                for key in pending.keys:
-                    del self._in_flight[key]
+                self._forget(pending)
                 self._seen.update(pending.keys)
             self.seq = first + len(entries) - 1
-            committed = (batch, first, entries)
+            self._committed = (batch, first, entries)
+
+    def _finish_committed(self) -> None:
+        if self._committed is not None:
+            committed, self._committed = self._committed, None
+            self._finish(*committed)
 
     async def _gather(self, wait: bool) -> list[_Pending]:
         """The next batch: what is queued already, or (`wait`) the first submission and those
@@ -266,6 +366,8 @@ class TimingCore:
         ready have then all submitted, and waiting longer would leave the database idle. With
         one submission in flight per reader, every reader answered by the last commit submits
         again within a turn, so waiting out a fixed window cost each commit that long."""
+        if self._alone:
+            return [self._alone.popleft()]
         queue = self._queue
         batch: list[_Pending] = []
         if wait:
@@ -296,24 +398,52 @@ class TimingCore:
         return last >= first + count - 1
 
     def _finish(self, batch: list[_Pending], first: int, entries: list[Entry]) -> None:
-        """A committed batch: apply it, publish it, answer its submitters."""
+        """A committed batch: apply it, publish it, answer its submitters (whatever applying
+        or publishing does: the batch is durable)."""
         last = first + len(entries) - 1
         self.stats.commits += 1
         self.stats.entries += len(entries)
-        self._publish(first, entries)
+        try:
+            self._publish(first, entries)
+        except Exception:  # an error in Gambero: the entries are journaled all the same
+            log.exception("entries %d-%d are journaled but the live results may miss them "
+                          "until a restart", first, last)
         for pending in batch:
             self.stats.duplicates += pending.duplicates
             if not pending.done.done():
                 pending.done.set_result(last)
             self._queue.task_done()
 
-    def _fail(self, batch: list[_Pending], error: Exception) -> None:
+    def _fail(self, batch: list[_Pending], error: BaseException) -> None:
         for pending in batch:
-            for key in pending.keys:
-                del self._in_flight[key]
+            self._forget(pending)
             if not pending.done.done():
                 pending.done.set_exception(error)
+                pending.done.exception()  # retrieved: nobody may be waiting any more
             self._queue.task_done()
+
+    def _forget(self, pending: _Pending) -> None:
+        """Its reads are no longer in flight (committed, or failed)."""
+        for key in pending.keys:
+            if self._in_flight.get(key) is pending.done:
+                del self._in_flight[key]
+
+    def _fail_waiting(self, error: BaseException) -> None:
+        """Answer every submission the writer will not take (it stopped, or it failed)."""
+        self._finish_committed()
+        waiting = [*self._in_commit, *self._alone]
+        self._in_commit, self._alone = [], deque()
+        while not self._queue.empty():
+            waiting.append(self._queue.get_nowait())
+        self._fail(waiting, error)
+
+    def _writer_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        log.critical("the journal writer stopped: %r; every submission is refused until the "
+                     "server restarts", error, exc_info=error)
+        self._fail_waiting(JournalUnavailable(f"the journal writer stopped: {error!r}"))
 
     def _publish(self, first: int, entries: list[Entry]) -> None:
         bibs: set[str] = set()
@@ -321,31 +451,47 @@ class TimingCore:
         rejected = unknown = 0
         add_read = self.standings.add_read
         for offset, entry in enumerate(entries):
-            if type(entry) is ReadEntry:
-                # The hot path: what `apply` does with a read, without two objects per read.
-                outcome = add_read(entry.reader_id, entry.read)
-                if outcome.kind != "athlete":
-                    unknown += 1
-                elif outcome.changed:
-                    bibs.add(outcome.key)
+            try:
+                if type(entry) is ReadEntry:
+                    # The hot path: what `apply` does with a read, without two objects a read.
+                    outcome = add_read(entry.reader_id, entry.read)
+                    if outcome.kind == "athlete":
+                        if outcome.changed:
+                            bibs.add(outcome.key)
+                    elif outcome.kind == "invalid":
+                        self._set_aside(first + offset, entry, invalid_read_message(outcome))
+                    else:
+                        unknown += 1
+                    continue
+                if isinstance(entry, RejectedEntry):
+                    rejected += entry.lines
+                    continue
+                applied = self._apply(Journaled(first + offset, entry))
+            except Exception as error:  # an error in Gambero itself: never stop the core
+                self._set_aside(first + offset, entry, describe_failure(error))
                 continue
-            applied = self._apply(Journaled(first + offset, entry))
             bibs |= applied.bibs
             races |= applied.races
-            if isinstance(entry, RejectedEntry):
-                rejected += 1
-            elif applied.outcome is not None and applied.outcome.kind != "athlete":
-                unknown += 1
         rows = tuple(self.standings.result(bib) for bib in sorted(bibs))
         self.bus.publish(Delta(first + len(entries) - 1, rows, tuple(sorted(races)), first,
                                rejected, unknown))
 
     def _apply(self, item: Journaled) -> Applied:
-        try:
-            return apply(self.standings, item)
-        except ActionError as error:  # checked before journaling: only if the event changed
-            self.stats.action_errors.append((item.seq, str(error)))
-            return Applied(item.seq)
+        """An action (its check passed before it was journaled: it fails only if the event
+        changed meanwhile, or in an old journal)."""
+        entry = item.entry
+        assert isinstance(entry, ActionEntry)
+        applied = apply(self.standings, item)
+        target = voided_seq(entry)
+        if target is not None:
+            self.quarantine.void(target, item.seq)
+        return applied
+
+    def _set_aside(self, seq: int, entry: Entry, error: str) -> Quarantined:
+        item = self.quarantine.add(seq, entry, error)
+        log.error("journal entry %d (%s) cannot apply and is set aside: %s - see GET "
+                  "/api/quarantined and docs/operations.md", seq, item.summary, error)
+        return item
 
     async def _replay(self) -> None:
         """Rebuild the standings and the replay identities from the journal. Reads come as bare
@@ -355,6 +501,7 @@ class TimingCore:
         more than the rebuild itself."""
         seen = self._seen
         reads: list[tuple[str, int, str, str, str | None]] = []
+        rows: list[ReadRow] = []
         gc.disable()
         try:
             async for batch in self.store.replay_for_rebuild(self.event_id):
@@ -362,14 +509,20 @@ class TimingCore:
                     if not isinstance(item, Journaled):  # a read, as a row: see `StoredRead`
                         seen.add((item[1], item[6]))
                         reads.append((item[1], item[4], item[5], item[2], item[3]))
+                        rows.append(item)
                         continue
                     if reads:
-                        self.standings.add_stored_reads(reads, settle=False)
-                        reads = []
-                    self.stats.action_errors.extend(apply_all(self.standings, [item]))
+                        self._replay_reads(reads, rows)
+                        reads, rows = [], []
+                    for seq, error in apply_all(self.standings, [item], settle=False):
+                        self.quarantine.add(seq, item.entry, error)
+                    if isinstance(item.entry, ActionEntry):
+                        target = voided_seq(item.entry)
+                        if target is not None:
+                            self.quarantine.void(target, item.seq)
                 if reads:
-                    self.standings.add_stored_reads(reads, settle=False)
-                    reads = []
+                    self._replay_reads(reads, rows)
+                    reads, rows = [], []
                 last = batch[-1]
                 self.seq = last.seq if isinstance(last, Journaled) else int(last[0])
             self.standings.settle()
@@ -377,6 +530,19 @@ class TimingCore:
             gc.enable()
             gc.freeze()
             tune_gc()
+        for aside in self.quarantine.open():
+            log.error("journal entry %d (%s) cannot apply and is set aside: %s - see GET "
+                      "/api/quarantined, `gambero db check` and docs/operations.md", aside.seq,
+                      aside.summary, aside.error)
+
+    def _replay_reads(self, reads: list[tuple[str, int, str, str, str | None]],
+                      rows: list[ReadRow]) -> None:
+        for index, outcome in self.standings.add_stored_reads(reads, settle=False):
+            if outcome.kind == "invalid":
+                row = rows[index]
+                self.quarantine.add_summary(
+                    int(row[0]), "read", f"{row[1]}: chip {row[2]} bib {row[3]} at reader time "
+                    f"{row[4]} µs ({row[5]})", invalid_read_message(outcome))
 
 
 def tune_gc() -> None:
@@ -391,6 +557,12 @@ def tune_gc() -> None:
     current = gc.get_threshold()
     gc.set_threshold(*(max(mine, theirs) for mine, theirs in zip(GC_THRESHOLDS, current,
                                                                    strict=True)))
+
+
+def _shown(read: Read) -> str:
+    """A read journaled as a rejected line: its own text, or its fields (a JSON read)."""
+    text = read.raw or (f"chip={read.chip} bib={read.bib or ''} time={read.time.isoformat()}")
+    return text.replace("\x00", "\\0")  # PostgreSQL text holds no NUL
 
 
 def _now_ms() -> int:

@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from timing.limits import (
+    BIB_MAX,
+    CHIP_MAX,
+    DEVICE_MAX,
+    PENALTY_MAX_MS,
+    clock_offset_problem,
+)
 from timing.model import Adjustment, Athlete, ReaderConfig, Status
 from timing.reads import UNDATED_BASE, Read
 from timing.standings import ReadOutcome, Standings
+from timing.text import text_problem
 
 ClockKind = Literal["local", "utc", "undated"]
 """How a stored reader time is to be read back (see `timing.reads`)."""
@@ -23,11 +31,8 @@ ClockKind = Literal["local", "utc", "undated"]
 ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void",
                      "reader"]
 
-CHIP_MAX = 64
-BIB_MAX = 32
-DEVICE_MAX = 64
-"""The longest chip code, bib and device id the journal keeps (its column sizes)."""
-
+INT32 = 1 << 31
+INT64 = 1 << 63
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
@@ -54,6 +59,9 @@ class RejectedEntry:
     reason: str
     received_ms: int
     line: int = 0
+    lines: int = 1
+    """How many rejected lines this entry stands for: more than one for the summary of lines
+    counted but not journaled (`timing.reject_limit`); `raw` is then the last of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +119,21 @@ def decode_time(micros: int, kind: str) -> tuple[datetime, bool]:
     return _EPOCH_NAIVE + timedelta(microseconds=micros), True
 
 
-def oversized(read: Read) -> str | None:
-    """Why the journal cannot keep `read` as a read (a field longer than its column), or None.
-    Such a read is journaled as a rejected line instead: never lost, never a failed commit."""
-    if len(read.chip) > CHIP_MAX:
-        return f"chip code longer than {CHIP_MAX} characters"
-    if read.bib is not None and len(read.bib) > BIB_MAX:
-        return f"bib longer than {BIB_MAX} characters"
-    if read.reader is not None and len(read.reader) > DEVICE_MAX:
-        return f"device id longer than {DEVICE_MAX} characters"
+def unstorable(read: Read) -> str | None:
+    """Why the journal cannot keep `read` as a read (a field its column cannot hold), or None.
+    Such a read is journaled as a rejected line instead: never lost, and never a commit that
+    fails, which would fail every other reader's reads committed with it."""
+    problem = text_problem(read.chip, "chip code", CHIP_MAX, free=False)
+    if problem is None and read.bib is not None:
+        problem = text_problem(read.bib, "bib", BIB_MAX, free=False)
+    if problem is None and read.reader is not None:
+        problem = text_problem(read.reader, "device id", DEVICE_MAX, free=False)
+    if problem is not None:
+        return problem
+    for name, value, bound in (("record number", read.sequence, INT64),
+                               ("antenna", read.antenna, INT32), ("line", read.line, INT32)):
+        if value is not None and not -bound <= value < bound:
+            return f"{name} {value} out of range"
     return None
 
 
@@ -176,6 +190,21 @@ def void(reader_id: str, read: Read, *, seq: int | None = None, actor: str = "",
     payload: dict[str, object] = {"reader": reader_id, "chip": read.chip, "bib": read.bib,
                                   "time": micros, "clock": clock, "seq": seq}
     return ActionEntry("void", payload, actor, at_ms, reason)
+
+
+def void_entry(seq: int, *, actor: str = "", at_ms: int = 0, reason: str = "") -> ActionEntry:
+    """The journal entry `seq`, which could not be applied (quarantined), is set aside for
+    good: it is no longer reported. The standings do not change (it never applied)."""
+    return ActionEntry("void", {"seq": seq}, actor, at_ms, reason)
+
+
+def voided_seq(entry: ActionEntry) -> int | None:
+    """The entry a `void_entry` action sets aside; None for any other action (a read's void
+    names its reader)."""
+    if entry.action != "void" or "reader" in entry.payload:
+        return None
+    seq = entry.payload.get("seq")
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
 def register(athlete: Athlete, *, actor: str = "", at_ms: int = 0,
@@ -260,27 +289,52 @@ def apply(standings: Standings, item: Journaled) -> Applied:
 def apply_all(standings: Standings, items: Iterable[Journaled],
               settle: bool = True) -> list[tuple[int, str]]:
     """A rebuild: every entry in order, reads in bulk between actions (same result as one by
-    one, much faster). Returns (seq, message) for actions that could not apply. With
-    `settle=False` the last reads are left for `standings.settle()` (a rebuild in batches)."""
+    one, much faster). Returns (seq, message) for the entries that could not apply (an action
+    the event no longer allows, a read whose time no date can show): they change nothing and
+    the rebuild goes on. With `settle=False` the last reads are left for `standings.settle()`
+    (a rebuild in batches)."""
     errors: list[tuple[int, str]] = []
     pending: list[tuple[str, Read]] = []
+    seqs: list[int] = []
     for item in items:
         entry = item.entry
         if isinstance(entry, ReadEntry):
             pending.append((entry.reader_id, entry.read))
+            seqs.append(item.seq)
         elif isinstance(entry, ActionEntry):
             if pending:
-                standings.add_reads(pending, settle=False)
-                pending = []
+                errors.extend(_add_reads(standings, pending, seqs))
+                pending, seqs = [], []
             try:
                 apply_action(standings, entry, Applied(item.seq))
-            except ActionError as error:
-                errors.append((item.seq, str(error)))
+            except Exception as error:  # whatever it is, the rebuild goes on
+                errors.append((item.seq, describe_failure(error)))
     if pending:
-        standings.add_reads(pending, settle=False)
+        errors.extend(_add_reads(standings, pending, seqs))
     if settle:
         standings.settle()
+    errors.sort()
     return errors
+
+
+def _add_reads(standings: Standings, reads: list[tuple[str, Read]],
+               seqs: list[int]) -> list[tuple[int, str]]:
+    return [(seqs[index], invalid_read_message(outcome))
+            for index, outcome in standings.add_reads(reads, settle=False)
+            if outcome.kind == "invalid"]
+
+
+def invalid_read_message(outcome: ReadOutcome) -> str:
+    return (f"read: its time with reader {outcome.key}'s clock offset is not a date "
+            "(years 1 to 9999)")
+
+
+def describe_failure(error: Exception) -> str:
+    """What an entry that could not apply says (an ActionError's own text; anything else, an
+    error in Gambero itself, with its type)."""
+    if isinstance(error, ActionError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> None:
@@ -289,8 +343,7 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
         if entry.action == "gun":
             race = str(payload["race"])
             wave = payload.get("wave")
-            time_ms = payload.get("time_ms")
-            standings.set_gun(race, None if time_ms is None else int(str(time_ms)),
+            standings.set_gun(race, gun_time(standings, payload),
                               None if wave is None else str(wave))
             applied.races.add(race)
         elif entry.action in ("status", "penalty"):
@@ -316,6 +369,8 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
                 standings.update_athlete(athlete)
             applied.bibs.add(athlete.bib)
         elif entry.action == "void":
+            if voided_seq(entry) is not None:
+                return  # an entry that never applied: nothing changes (the core notes it)
             moment, dated = decode_time(int(str(payload["time"])), str(payload["clock"]))
             voided_bib = payload.get("bib")
             read = Read(str(payload.get("chip") or ""), moment, dated,
@@ -326,13 +381,34 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
             if owner is not None:
                 applied.bibs.add(owner)
         elif entry.action == "reader":
-            standings.add_reader(reader_from(payload))  # no result changes: its reads come later
+            standings.add_reader(checked_reader(payload))  # its reads come later
         else:
             raise ActionError(f"unknown action {entry.action!r}")
-    except (KeyError, ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError, ArithmeticError) as error:
         if isinstance(error, ActionError):
             raise
-        raise ActionError(f"{entry.action}: {_describe(error)}") from error
+        raise ActionError(f"{entry.action}: {describe_error(error)}") from error
+
+
+def gun_time(standings: Standings, payload: Mapping[str, object]) -> int | None:
+    """A gun action's time (None: the gun taken back), refused out of the event's days."""
+    time_ms = payload.get("time_ms")
+    if time_ms is None:
+        return None
+    problem = standings.window.refuses_ms(time_ms)
+    if problem is not None:
+        raise ActionError(f"gun: {problem}")
+    assert isinstance(time_ms, int)
+    return time_ms
+
+
+def checked_reader(payload: Mapping[str, object]) -> ReaderConfig:
+    """A reader action's reader, refused with a clock offset of more than a day."""
+    config = reader_from(payload)
+    problem = clock_offset_problem(config.clock_offset_ms)
+    if problem is not None:
+        raise ActionError(f"reader {config.id}: {problem}")
+    return config
 
 
 def adjustment_of(entry: ActionEntry) -> Adjustment | None:
@@ -342,82 +418,26 @@ def adjustment_of(entry: ActionEntry) -> Adjustment | None:
     bib = str(payload["bib"])
     if entry.action == "penalty":
         seconds = float(str(payload["seconds"]))
+        if not 0 <= seconds * 1000 < PENALTY_MAX_MS:
+            raise ActionError(f"penalty: seconds must be a number from 0 to under a day, not "
+                              f"{payload['seconds']!r}")
         return Adjustment(bib, "penalty", penalty_ms=round(seconds * 1000), reason=entry.reason)
     if entry.action != "status":
         raise ActionError(f"{entry.action}: not a status or a penalty")
     status = payload.get("status")
     if status is None:
         return None
-    return Adjustment(bib, "status", status=_status(status), reason=entry.reason)
+    return Adjustment(bib, "status", status=status_of(status), reason=entry.reason)
 
 
-def check_action(standings: Standings, action: ActionEntry) -> None:
-    """Raise ActionError if `action` would not apply to `standings` (the live core checks
-    before journaling, so that the journal holds no action that cannot apply)."""
-    payload = action.payload
-    if action.action in ("status", "penalty", "chip"):
-        bib = str(payload.get("bib"))
-        if not standings.has_athlete(bib):
-            raise ActionError(f"{action.action}: no participant has bib {bib!r}")
-    if action.action == "gun":
-        race_id = str(payload.get("race"))
-        try:
-            race = standings.race(race_id)
-        except KeyError:
-            raise ActionError(f"gun: no race {race_id!r}") from None
-        wave = payload.get("wave")
-        if wave is not None and race.wave(str(wave)) is None:
-            raise ActionError(f"gun: race {race_id} has no wave {wave!r}")
-    if action.action == "chip":
-        chip = str(payload.get("chip"))
-        owner = standings.chip_owner(chip)
-        if owner not in (None, payload.get("bib")) and not payload.get("move"):
-            raise ActionError(f"chip: {chip} already belongs to bib {owner} (move it "
-                              "explicitly to swap)")
-    if action.action == "edit":
-        bib = str(payload.get("bib"))
-        if not standings.has_athlete(bib):
-            raise ActionError(f"edit: no participant has bib {bib!r}")
-        try:
-            athlete = athlete_from(payload)
-            standings.race(athlete.race)
-        except (KeyError, ValueError) as error:
-            raise ActionError(f"edit: {error}") from None
-        for chip in athlete.chips:
-            owner = standings.chip_owner(chip)
-            if owner not in (None, bib):
-                raise ActionError(f"edit: chip {chip} already belongs to bib {owner}")
-    if action.action == "reader":
-        try:
-            config = reader_from(action.payload)
-        except (KeyError, ValueError) as error:
-            raise ActionError(f"reader: {_describe(error)}") from None
-        if standings.has_reader(config.id):
-            raise ActionError(f"reader: {config.id!r} already exists")
-        if config.point not in {point.id for point in standings.event.points}:
-            raise ActionError(f"reader: no point {config.point!r}")
-    if action.action == "participant" and standings.has_athlete(str(payload.get("bib"))):
-        raise ActionError(f"participant: bib {payload.get('bib')} is already registered")
-    if action.action == "status" and payload.get("status") is not None:
-        _status(payload.get("status"))
-    if action.action == "penalty":
-        try:
-            seconds = float(str(payload.get("seconds")))
-        except ValueError:
-            seconds = -1.0
-        if not 0 <= seconds < 86_400:
-            raise ActionError(f"penalty: seconds must be a number >= 0, not "
-                              f"{payload.get('seconds')!r}")
-
-
-def _status(value: object) -> Status:
+def status_of(value: object) -> Status:
     for status in ("DQ", "DNF", "DNS"):
         if value == status:
             return status
     raise ActionError(f"status must be DQ, DNF or DNS, not {value!r}")
 
 
-def _describe(error: Exception) -> str:
+def describe_error(error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"no such bib, race or wave: {error.args[0]}"
     return str(error)

@@ -75,11 +75,13 @@ def save_event(connection: Connection, files: EventFiles, source: str) -> Import
         created = row is None
         if row is None:
             row = EventRow(name=event.name, date=event.date, timezone=event.timezone,
-                           age_bounds=list(event.age_bounds), source=source)
+                           age_bounds=list(event.age_bounds), window_days=event.window_days,
+                           source=source)
             session.add(row)
         else:
             row.date, row.timezone = event.date, event.timezone
             row.age_bounds, row.source = list(event.age_bounds), source
+            row.window_days = event.window_days
         session.flush()
         event_id = row.id
         _replace_configuration(session, event_id, event)
@@ -235,7 +237,8 @@ def load_event_rows(connection: Connection,
                 AdjustmentRow.event_id == event_id).order_by(AdjustmentRow.position))]
         event = Event(name=row.name, date=row.date, timezone=row.timezone, races=tuple(races),
                       points=points, readers=readers,
-                      age_bounds=tuple(int(b) for b in row.age_bounds))
+                      age_bounds=tuple(int(b) for b in row.age_bounds),
+                      window_days=int(row.window_days))
     return event, athletes, adjustments
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from timing.entries import BIB_MAX, CHIP_MAX, DEVICE_MAX
+from timing.limits import BIB_MAX, CHIP_MAX, DEVICE_MAX, WINDOW_DAYS
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -50,6 +50,8 @@ class EventRow(Base):
     date: Mapped[date] = mapped_column(Date)
     timezone: Mapped[str] = mapped_column(String(64))
     age_bounds: Mapped[list[Any]] = mapped_column(JSON)
+    window_days: Mapped[int] = mapped_column(Integer, default=WINDOW_DAYS,
+                                             server_default=str(WINDOW_DAYS))
     source: Mapped[str] = mapped_column(Text, default="")
     """The event.toml it was imported from."""
 
@@ -166,7 +168,7 @@ class AdjustmentRow(Base):
 class JournalRow(Base):
     """One journal entry. `kind` says which columns mean something:
     - "read": reader_key, chip or bib, reader_time + clock, reader_seq, device, antenna, rssi;
-    - "rejected": reader_key, raw, reason, line;
+    - "rejected": reader_key, raw, reason, line, lines;
     - "action": action, payload, actor, reason.
     """
 
@@ -197,6 +199,8 @@ class JournalRow(Base):
     antenna: Mapped[int | None] = mapped_column(Integer)
     rssi: Mapped[float | None] = mapped_column(Float)
     line: Mapped[int | None] = mapped_column(Integer)
+    lines: Mapped[int | None] = mapped_column(Integer)
+    """A rejected entry standing for more than one line (null: one): see `timing.reject_limit`."""
     raw: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str | None] = mapped_column(String(16))

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from timing.limits import WINDOW_DAYS
 from timing.reads import Read, Record, Rejected
 
 PointKind = Literal["start", "split", "finish"]
@@ -94,8 +93,9 @@ class Event:
     points: tuple[Point, ...]
     readers: tuple[ReaderConfig, ...] = ()
     age_bounds: tuple[int, ...] = ()
-    window_days: int = WINDOW_DAYS
-    """Times are accepted this many days either side of `date` (`timing.limits.TimeWindow`)."""
+    window_days: int = 7
+    """Times are accepted this many days either side of `date` (`timing.limits.TimeWindow`;
+    the default is `timing.limits.WINDOW_DAYS`, written out: the readers load this module)."""
 
     def race(self, race_id: str) -> Race:
         for race in self.races:

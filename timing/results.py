@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -71,6 +72,20 @@ def header(event: Event) -> list[str]:
     return [*BASE_COLUMNS, *(f"split_{point.id}" for point in event.points if point.id in used)]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell a spreadsheet will show, never run: text starting with `=`, `+`, `-`, `@`, a
+    tab or a carriage return (a formula to Excel, LibreOffice and Google Sheets) gets a `'` in
+    front, as OWASP advises against CSV injection; a number (`-5`) stays as it is. Places and
+    times never start so. docs/scoring.md, "The results CSV"."""
+    if value.startswith(_FORMULA_START) and _NUMBER.fullmatch(value) is None:
+        return "'" + value
+    return value
+
+
 def csv_fields(row: ResultRow, split_points: Sequence[str]) -> list[str]:
     def number(value: int | None) -> str:
         return "" if value is None else str(value)
@@ -93,7 +108,7 @@ def results_csv(event: Event, rows: Iterable[ResultRow]) -> str:
     split_points = [column.removeprefix("split_") for column in columns[len(BASE_COLUMNS):]]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([spreadsheet_safe(column) for column in columns])
     for row in rows:
-        writer.writerow(csv_fields(row, split_points))
+        writer.writerow([spreadsheet_safe(field) for field in csv_fields(row, split_points)])
     return out.getvalue()

@@ -21,13 +21,15 @@ from typing import Literal
 
 from timing.athlete_state import AthleteState, derive
 from timing.clock import EventClock
+from timing.limits import EARLIEST_MS, LATEST_MS, TimeWindow
 from timing.model import Adjustment, Athlete, Event, Race, ReaderConfig
 from timing.places import Places
 from timing.read_log import ReadLog, times_of
 from timing.reads import Read
 from timing.standings_results import StandingsResults
 
-OutcomeKind = Literal["athlete", "unknown_chip", "unknown_bib", "unknown_reader", "off_course"]
+OutcomeKind = Literal["athlete", "unknown_chip", "unknown_bib", "unknown_reader", "off_course",
+                      "invalid"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,10 @@ class ReadOutcome:
 
     kind: OutcomeKind
     key: str
-    """The bib for "athlete" and "off_course", else the unknown chip, bib or reader id."""
+    """The bib for "athlete" and "off_course", else the unknown chip, bib or reader id; for
+    "invalid" (a time no date can show, once the reader's clock offset is added: only an old
+    journal can hold one, as readers' times and offsets are bounded when they come in), the
+    reader id, or the point of `add_point_read`."""
     changed: bool = False
 
 
@@ -54,6 +59,8 @@ class Standings(StandingsResults):
                  adjustments: Iterable[Adjustment] = ()) -> None:
         self.event = event
         self.clock = EventClock(event.date, event.timezone)
+        self.window = TimeWindow.around(event.date, event.timezone, event.window_days)
+        """The instants the event's guns and reads may take (`timing.limits`)."""
         self._races: dict[str, Race] = {race.id: race for race in event.races}
         self._reader_point: dict[str, tuple[str, int]] = {
             reader.id: (reader.point, reader.clock_offset_ms) for reader in event.readers}
@@ -79,12 +86,16 @@ class Standings(StandingsResults):
         if located is None:
             return ReadOutcome("unknown_reader", reader_id)
         point, offset_ms = located
-        return self.add_point_read(point, self.clock.read_ms(read) + offset_ms,
-                                   chip=read.chip, bib=read.bib)
+        ms = self.clock.read_ms(read) + offset_ms
+        if not EARLIEST_MS <= ms <= LATEST_MS:
+            return ReadOutcome("invalid", reader_id)
+        return self.add_point_read(point, ms, chip=read.chip, bib=read.bib)
 
     def add_point_read(self, point: str, ms: int, *, chip: str = "",
                        bib: str | None = None) -> ReadOutcome:
         """Feed one read already placed in time (ms since 1970 UTC, clock offset applied)."""
+        if not EARLIEST_MS <= ms <= LATEST_MS:  # checked before anything changes
+            return ReadOutcome("invalid", point)
         self.settle()
         key = self._key(chip, bib)
         self._log.add(key, point, ms)
@@ -105,8 +116,9 @@ class Standings(StandingsResults):
         athlete once, not once per batch.
 
         Returns `(index, outcome)` for the reads that belong to nobody (unknown reader, chip or
-        bib), so that the caller can report where each came from. The loop is the hot path of
-        a rescore (millions of reads), hence the local names.
+        bib) and those that cannot count ("invalid"), so that the caller can report where each
+        came from. The loop is the hot path of a rescore (millions of reads), hence the local
+        names.
         """
         read_ms = self.clock.read_ms
         return self._add_placed(((reader_id, read_ms(read), read.chip, read.bib)
@@ -136,6 +148,9 @@ class Standings(StandingsResults):
                 continue
             point, offset_ms = located
             ms = reported_ms + offset_ms
+            if not EARLIEST_MS <= ms <= LATEST_MS:
+                unowned.append((index, ReadOutcome("invalid", reader_id)))
+                continue
             key = chip_keys.get(chip) if bib is None else None
             if key is None:
                 key = self._key(chip, bib)
@@ -183,6 +198,7 @@ class Standings(StandingsResults):
         chips taken away become unknown; reads of chips added become theirs."""
         self.settle()
         state = self._states[athlete.bib]
+        race = self._races[athlete.race]  # looked up before anything changes
         for chip in athlete.chips:
             self._check_chip_free(chip, athlete.bib)
         old_keys = {identity(chip, None) for chip in state.athlete.chips}
@@ -192,7 +208,7 @@ class Standings(StandingsResults):
         for key in new_keys - old_keys:
             self._claim(state, key)
         state.athlete = athlete
-        state.race = self._races[athlete.race]
+        state.race = race
         self._rederive(state)
 
     def assign_chip(self, bib: str, chip: str) -> None:
@@ -225,6 +241,8 @@ class Standings(StandingsResults):
 
     def remove_point_read(self, point: str, ms: int, *, chip: str = "",
                           bib: str | None = None) -> bool:
+        if not EARLIEST_MS <= ms <= LATEST_MS:  # no such read can have been added
+            return False
         self.settle()
         key = self._key(chip, bib)
         if not self._log.remove(key, point, ms):

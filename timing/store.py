@@ -262,11 +262,13 @@ class Store:
     # -- queries for the server --------------------------------------------------------------
 
     async def reader_counts(self, event_id: int) -> dict[str, tuple[int, int, int | None]]:
-        """Reader id -> (reads journaled, rejected lines, when the last read was received)."""
+        """Reader id -> (reads journaled, rejected lines, when the last read was received).
+        Rejected lines counted but not journaled are in the count (`RejectedEntry.lines`)."""
         counts: dict[str, list[Any]] = {}
         async with self.engine.connect() as connection:
             result = await connection.execute(
-                select(_JOURNAL.c.reader_key, _JOURNAL.c.kind, func.count(),
+                select(_JOURNAL.c.reader_key, _JOURNAL.c.kind,
+                       func.sum(func.coalesce(_JOURNAL.c.lines, 1)),
                        func.max(_JOURNAL.c.recorded_ms))
                 .where(_JOURNAL.c.event_id == event_id,
                        _JOURNAL.c.kind.in_(("read", "rejected")))
@@ -353,7 +355,8 @@ def _row(event_id: int, seq: int, entry: RejectedEntry | ActionEntry,
     row.update(event_id=event_id, seq=seq, recorded_ms=recorded_ms)
     if isinstance(entry, RejectedEntry):
         row.update(kind="rejected", recorded_ms=entry.received_ms, reader_key=entry.reader_id,
-                   raw=entry.raw, reason=entry.reason, line=entry.line)
+                   raw=entry.raw, reason=entry.reason, line=entry.line,
+                   lines=None if entry.lines == 1 else entry.lines)
     else:
         row.update(kind="action", recorded_ms=entry.at_ms or recorded_ms, action=entry.action,
                    payload=dict(entry.payload), actor=entry.actor, reason=entry.reason)
@@ -370,7 +373,7 @@ def _entry(row: Any) -> Entry:
         return ReadEntry(row["reader_key"], read, int(row["recorded_ms"]), row["actor"] or "")
     if kind == "rejected":
         return RejectedEntry(row["reader_key"], row["raw"] or "", row["reason"] or "",
-                             int(row["recorded_ms"]), row["line"] or 0)
+                             int(row["recorded_ms"]), row["line"] or 0, row["lines"] or 1)
     return ActionEntry(row["action"], dict(row["payload"] or {}), row["actor"] or "",
                        int(row["recorded_ms"]), row["reason"] or "")
 

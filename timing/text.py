@@ -28,6 +28,8 @@ def control_character(text: str, *, free: bool) -> str | None:
     """The first character `text` may not hold, or None. Free text may hold formatting
     characters (bidi marks, zero-width joiners) and any space; an identifier only printable
     characters and the plain space."""
+    if text.isprintable():  # nearly always: a scan in C
+        return None
     for char in text:
         if char.isprintable():
             continue

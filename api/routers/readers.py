@@ -9,21 +9,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from api.auth import Principal, PrincipalDep, TimekeeperDep
 from api.deps import RuntimeDep
 from api.readers import ReaderHealth
 from api.routers.timekeeper import Counts
-from api.schemas import Error
+from api.schemas import Chip, Error, Ident
 from readers.protocols import FORMATS, make_parser
+from timing.limits import BAUD_MAX, CLOCK_OFFSET_MAX_MS, EARLIEST_MS, LATEST_MS
 from timing.model import ReaderConfig
-from timing.reads import Read, Record
+from timing.reads import Read, Record, Rejected
+from timing.text import text_problem
+
+ADDRESS_MAX = 1000
+
+
+def _address(value: str) -> str:
+    problem = text_problem(value, "the address", ADDRESS_MAX, free=False)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 router = APIRouter(prefix="/api/readers", tags=["readers"], responses={
     401: {"model": Error, "description": "no token, or an invalid one"},
     403: {"model": Error, "description": "the token's role may not do this"},
-    404: {"model": Error, "description": "unknown reader"}})
+    404: {"model": Error, "description": "unknown reader"},
+    422: {"model": Error, "description": "a field out of range (named in the message)"}})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -57,17 +69,23 @@ async def one_reader(runtime: RuntimeDep, _: TimekeeperDep, reader_id: str
     return runtime.readers.reader(reader_id).as_json()
 
 
+Address = Annotated[str, Field(min_length=1, max_length=ADDRESS_MAX),
+                    AfterValidator(_address)]
+
+
 class ReaderIn(BaseModel):
     """A reader as in event.toml."""
 
-    id: str = Field(min_length=1, max_length=64)
-    point: str
-    format: str = Field(description=f"one of {', '.join(FORMATS)}")
-    clock_offset_s: float = 0.0
-    path: str | None = None
-    port: str | None = None
-    baud: int | None = None
-    host: str | None = None
+    id: Ident
+    point: Ident
+    format: str = Field(max_length=32, description=f"one of {', '.join(FORMATS)}")
+    clock_offset_s: float = Field(0.0, ge=-CLOCK_OFFSET_MAX_MS / 1000,
+                                  le=CLOCK_OFFSET_MAX_MS / 1000, allow_inf_nan=False,
+                                  description="added to every time it reports; a day at most")
+    path: Address | None = None
+    port: Address | None = None
+    baud: int | None = Field(None, ge=1, le=BAUD_MAX)
+    host: Address | None = None
 
 
 @router.post("", response_model=Health, status_code=201, summary="Add a reader")
@@ -105,8 +123,9 @@ async def _may_post(caller: PrincipalDep, reader_id: str) -> Principal:
 
 
 class JsonRead(BaseModel):
-    chip: str = Field(min_length=1, max_length=64)
-    time_ms: int = Field(description="UTC epoch ms of the read")
+    chip: Chip
+    time_ms: int = Field(description="UTC epoch ms of the read; outside the event's days it is "
+                                     "journaled as a rejected line")
 
 
 class JsonReads(BaseModel):
@@ -145,8 +164,16 @@ async def post_reads(request: Request, runtime: RuntimeDep, reader_id: str,
 def _json_reads(body: bytes) -> list[Record]:
     try:
         parsed = JsonReads.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as error:
+    except (ValueError, RecursionError, ValidationError) as error:
         raise HTTPException(422, f"expected {{\"reads\": [{{\"chip\", \"time_ms\"}}]}}: "
-                                 f"{str(error).splitlines()[0]}") from None
-    return [Read(read.chip, _EPOCH + timedelta(milliseconds=read.time_ms), True, line=index)
-            for index, read in enumerate(parsed.reads, start=1)]
+                                 f"{str(error).splitlines()[0][:300]}") from None
+    return [_json_read(read, index) for index, read in enumerate(parsed.reads, start=1)]
+
+
+def _json_read(read: JsonRead, line: int) -> Record:
+    """A read; a time no date can show is a rejected line (the core refuses the rest of what
+    lies outside the event's days the same way)."""
+    if not EARLIEST_MS <= read.time_ms <= LATEST_MS:
+        return Rejected(json.dumps(read.model_dump()), f"time_ms {read.time_ms}: no date can "
+                        "show it", line)
+    return Read(read.chip, _EPOCH + timedelta(milliseconds=read.time_ms), True, line=line)

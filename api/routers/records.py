@@ -8,14 +8,15 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.auth import TimekeeperDep
 from api.deps import CoreDep, RuntimeDep
 from api.routers.timekeeper import now_ms
 from api.schemas import Error
-from timing.entries import ActionEntry, ReadEntry, RejectedEntry, edit, register
+from timing.entries import ActionEntry, ActionError, ReadEntry, RejectedEntry, edit, register
 from timing.event_rows import COMPARED_FIELDS
+from timing.limits import EARLIEST_MS, LATEST_MS
 from timing.participants import CsvHeaderError, parse_participants
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
@@ -64,6 +65,8 @@ class RejectedLine(BaseModel):
     line_number: int
     reason: str
     received_ms: int
+    lines: int = Field(description="rejected lines this entry stands for: more than 1 for the "
+                                   "summary of lines counted but not journaled one by one")
 
 
 @router.get("/rejected", response_model=list[RejectedLine],
@@ -76,8 +79,26 @@ async def rejected(runtime: RuntimeDep, _: TimekeeperDep, limit: Limit = 100
         assert isinstance(entry, RejectedEntry)
         out.append({"seq": item.seq, "reader": entry.reader_id, "line": entry.raw,
                     "line_number": entry.line, "reason": entry.reason,
-                    "received_ms": entry.received_ms})
+                    "received_ms": entry.received_ms, "lines": entry.lines})
     return out
+
+
+class QuarantinedEntry(BaseModel):
+    seq: int
+    kind: str = Field(description="\"read\", \"rejected\" or the action's name")
+    summary: str
+    error: str = Field(description="why it cannot apply")
+    voided_by: int | None = Field(description="the void that set it aside for good, if any")
+
+
+@router.get("/quarantined", response_model=list[QuarantinedEntry],
+            summary="Journal entries that cannot apply and are set aside (docs/operations.md)")
+async def quarantined(core: CoreDep, _: TimekeeperDep,
+                      voided: Annotated[bool, Query(description="include those voided")] = False
+                      ) -> list[dict[str, Any]]:
+    items = core.quarantine.everything() if voided else core.quarantine.open()
+    return [{"seq": item.seq, "kind": item.kind, "summary": item.summary,
+             "error": item.error, "voided_by": item.voided_by} for item in items]
 
 
 class JournalItem(BaseModel):
@@ -115,7 +136,8 @@ async def journal(runtime: RuntimeDep, _: TimekeeperDep,
 
 def _summary(entry: ActionEntry, zone: ZoneInfo) -> str:
     def shown(key: str, value: object) -> object:
-        if key == "time_ms" and isinstance(value, int):  # a gun: its time of day at the event
+        # A gun: its time of day at the event (an old journal may hold one no date can show).
+        if key == "time_ms" and isinstance(value, int) and EARLIEST_MS < value < LATEST_MS:
             moment = datetime.fromtimestamp(value / 1000, zone)
             return f"{moment:%H:%M:%S}.{moment.microsecond // 100_000}"
         return value
@@ -163,18 +185,22 @@ async def participants(request: Request, core: CoreDep, caller: TimekeeperDep
     report: dict[str, Any] = {"added": [], "changed": {}, "unchanged": 0,
                               "problems": [str(problem) for problem in problems]}
     for athlete in athletes:
-        if not core.standings.has_athlete(athlete.bib):
-            await core.act(register(athlete, actor=caller.actor, at_ms=now_ms(),
-                                    reason="participants import"))
-            report["added"].append(athlete.bib)
+        try:
+            if not core.standings.has_athlete(athlete.bib):
+                await core.act(register(athlete, actor=caller.actor, at_ms=now_ms(),
+                                        reason="participants import"))
+                report["added"].append(athlete.bib)
+                continue
+            current = core.standings.athlete(athlete.bib)
+            changed = [name for name in COMPARED_FIELDS
+                       if getattr(current, name) != getattr(athlete, name)]
+            if not changed:
+                report["unchanged"] += 1
+                continue
+            await core.act(edit(athlete, actor=caller.actor, at_ms=now_ms(),
+                                reason="participants import"))
+        except ActionError as error:  # this row cannot apply: say so, import the others
+            report["problems"].append(f"participants.csv: bib {athlete.bib}: {error}")
             continue
-        current = core.standings.athlete(athlete.bib)
-        changed = [name for name in COMPARED_FIELDS
-                   if getattr(current, name) != getattr(athlete, name)]
-        if not changed:
-            report["unchanged"] += 1
-            continue
-        await core.act(edit(athlete, actor=caller.actor, at_ms=now_ms(),
-                            reason="participants import"))
         report["changed"][athlete.bib] = changed
     return report

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -14,11 +14,13 @@ from pydantic import BaseModel, Field
 
 from api.auth import PrincipalDep, TimekeeperDep
 from api.deps import CoreDep, RuntimeDep
-from api.schemas import Error, Row
+from api.schemas import Bib, Chip, Error, Ident, Name, Reason, Row
 from api.view import RowMaker
+from timing.checks import check_action
 from timing.core import TimingCore
-from timing.entries import ActionEntry, adjustment_of, assign_chip, check_action, edit, gun, penalty
+from timing.entries import ActionEntry, adjustment_of, assign_chip, edit, gun, penalty
 from timing.entries import set_status as status_action
+from timing.limits import CATEGORY_MAX, ID_MAX, PENALTY_MAX_MS
 from timing.model import GENDERS
 from timing.reads import Read
 from timing.rules import category_for
@@ -28,9 +30,13 @@ router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
     401: {"model": Error, "description": "no token, or an invalid one"},
     403: {"model": Error, "description": "the token's role may not do this"},
     404: {"model": Error, "description": "unknown race or bib"},
-    409: {"model": Error, "description": "the action cannot apply (nothing journaled)"}})
+    409: {"model": Error, "description": "the action cannot apply (nothing journaled)"},
+    422: {"model": Error, "description": "a field out of range (named in the message)"},
+    503: {"model": Error, "description": "the journal did not answer: nothing was journaled, "
+                                          "or it landed and sending it again is a duplicate"}})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EARLIEST_BIRTH = date(1900, 1, 1)
 DryRun = Annotated[bool, Query(description="preview: journal nothing, answer the changes")]
 
 
@@ -50,9 +56,10 @@ async def whoami(caller: PrincipalDep) -> dict[str, Any]:
 
 
 class GunIn(BaseModel):
-    time_ms: int | None = Field(None, description="UTC epoch ms; null = now")
-    wave: str | None = None
-    reason: str = ""
+    time_ms: int | None = Field(None, description="UTC epoch ms within the event's days "
+                                                  "(docs/scoring.md, \"Limits\"); null = now")
+    wave: Ident | None = None
+    reason: Reason = ""
 
 
 class Done(BaseModel):
@@ -64,16 +71,26 @@ async def fire_gun(core: CoreDep, caller: TimekeeperDep, race_id: str, body: Gun
                    ) -> dict[str, Any]:
     if race_id not in {race.id for race in core.event.races}:
         raise HTTPException(404, f"no race {race_id!r}")
-    moment = body.time_ms if body.time_ms is not None else now_ms()
+    moment = in_event_days(core, body.time_ms, "body.time_ms")
     seq = await core.act(gun(race_id, moment, wave=body.wave, actor=caller.actor,
                              at_ms=now_ms(), reason=body.reason))
     return {"seq": seq}
 
 
+def in_event_days(core: TimingCore, time_ms: int | None, where: str) -> int:
+    """`time_ms` (None: now), refused with 422 outside the event's days."""
+    moment = time_ms if time_ms is not None else now_ms()
+    problem = core.standings.window.refuses_ms(moment, where)
+    if problem is not None:
+        raise HTTPException(422, problem)
+    return moment
+
+
 class ManualEntry(BaseModel):
-    bib: str = Field(min_length=1, max_length=32)
-    time_ms: int | None = Field(None, description="UTC epoch ms; null = now")
-    point: str | None = Field(None, description="null = the finish")
+    bib: Bib
+    time_ms: int | None = Field(None, description="UTC epoch ms within the event's days; "
+                                                  "null = now")
+    point: Ident | None = Field(None, description="null = the finish")
 
 
 class ManualIn(BaseModel):
@@ -91,10 +108,10 @@ class Counts(BaseModel):
 async def manual(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, body: ManualIn
                  ) -> dict[str, int]:
     by_reader: dict[str, list[Read]] = {}
-    for entry in body.entries:
+    for number, entry in enumerate(body.entries):
         point = entry.point or _finish_point(core)
         reader = _hand_reader(core, point)
-        moment = entry.time_ms if entry.time_ms is not None else now_ms()
+        moment = in_event_days(core, entry.time_ms, f"body.entries.{number}.time_ms")
         by_reader.setdefault(reader, []).append(
             Read("", _EPOCH + timedelta(milliseconds=moment), True, bib=entry.bib.strip()))
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0, "seq": core.seq}
@@ -125,12 +142,12 @@ def _hand_reader(core: TimingCore, point: str) -> str:
 class StatusIn(BaseModel):
     status: Literal["DQ", "DNF", "DNS"] | None = Field(description="null gives it back to "
                                                                    "the reads")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[Reason, Field(min_length=1)]
 
 
 class PenaltyIn(BaseModel):
-    ms: int = Field(ge=0, lt=86_400_000)
-    reason: str = Field(min_length=1, max_length=500)
+    ms: int = Field(ge=0, lt=PENALTY_MAX_MS)
+    reason: Annotated[Reason, Field(min_length=1)]
 
 
 class Change(BaseModel):
@@ -198,15 +215,18 @@ def _shown(placing: Placing) -> dict[str, Any]:
 
 
 class AthleteEdit(BaseModel):
-    first_name: str | None = Field(None, max_length=200)
-    last_name: str | None = Field(None, max_length=200)
-    gender: str | None = Field(None, description="F, M or X")
-    birth_date: str | None = Field(None, description="YYYY-MM-DD, or \"\" to clear")
-    club: str | None = Field(None, max_length=200)
-    race: str | None = None
-    wave: str | None = Field(None, description="\"\" for none")
-    category: str | None = Field(None, description="\"\" to compute it from the birth date")
-    reason: str = ""
+    first_name: Name | None = None
+    last_name: Name | None = None
+    gender: str | None = Field(None, max_length=1, description="F, M or X")
+    birth_date: str | None = Field(None, max_length=10,
+                                   description="YYYY-MM-DD, or \"\" to clear")
+    club: Name | None = None
+    race: Ident | None = None
+    wave: Annotated[str, Field(max_length=ID_MAX)] | None = Field(None,
+                                                                  description="\"\" for none")
+    category: Annotated[Name, Field(max_length=CATEGORY_MAX)] | None = Field(
+        None, description="\"\" to compute it from the birth date")
+    reason: Reason = ""
 
 
 @router.patch("/athletes/{bib}", response_model=ActionDone, summary="Edit a participant")
@@ -226,6 +246,10 @@ async def edit_athlete(core: CoreDep, caller: TimekeeperDep, bib: str, body: Ath
         except ValueError:
             raise HTTPException(400, f"birth_date must be YYYY-MM-DD, not "
                                      f"{body.birth_date!r}") from None
+        born = changes["birth_date"]
+        if born is not None and not EARLIEST_BIRTH <= born <= core.event.date:
+            raise HTTPException(400, f"birth_date {born} is not between {EARLIEST_BIRTH} and "
+                                     f"the event date {core.event.date}")
     race_ids = {race.id for race in core.event.races}
     if "race" in changes and changes["race"] not in race_ids:
         raise HTTPException(400, f"no race {changes['race']!r} (races: {', '.join(race_ids)})")
@@ -243,9 +267,9 @@ async def edit_athlete(core: CoreDep, caller: TimekeeperDep, bib: str, body: Ath
 
 
 class ChipIn(BaseModel):
-    chip: str = Field(min_length=1, max_length=64)
-    bib: str
-    reason: str = ""
+    chip: Chip
+    bib: Bib
+    reason: Reason = ""
 
 
 @router.post("/chips", response_model=ActionDone,

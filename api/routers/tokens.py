@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from api.auth import AdminDep, Tokens
-from api.schemas import Error, Role
+from api.schemas import Error, Ident, Name, Role
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses={
     401: {"model": Error, "description": "no token, or an invalid one"},
-    403: {"model": Error, "description": "not an admin token"}})
+    403: {"model": Error, "description": "not an admin token"},
+    422: {"model": Error, "description": "a field out of range (named in the message)"}})
 
 
 class TokenIn(BaseModel):
     role: Role
-    reader: str | None = Field(None, description="required for the role reader, else null")
-    label: str = Field("", max_length=200)
+    reader: Ident | None = Field(None, description="required for the role reader, else null")
+    label: Name = ""
 
 
 class TokenMade(BaseModel):
@@ -65,7 +66,8 @@ class Revoked(BaseModel):
 
 
 @router.delete("/{token_id}", response_model=Revoked, summary="Revoke a token")
-async def revoke(request: Request, _: AdminDep, token_id: int) -> dict[str, Any]:
+async def revoke(request: Request, _: AdminDep,
+                 token_id: Annotated[int, Path(ge=1, lt=1 << 31)]) -> dict[str, Any]:
     if not await _tokens(request).revoke(token_id):
         raise HTTPException(404, f"no active token with id {token_id}")
     return {"id": token_id, "revoked": True}

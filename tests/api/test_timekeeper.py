@@ -67,7 +67,7 @@ async def test_gun_and_hand_timing(served: Served) -> None:
     assert wave.status_code == 200
     assert (await served.client.get("/api/races")).json()[0]["waves"][1]["gun_ms"] == MILE_GUN
     bad_wave = await served.client.post("/api/races/mile/gun", headers=tk,
-                                        json={"wave": "nope"})
+                                        json={"wave": "nope", "time_ms": MILE_GUN})
     assert bad_wave.status_code == 409 and "nope" in bad_wave.json()["detail"]
     assert (await served.client.post("/api/races/x/gun", headers=tk, json={})).status_code == 404
     hand = await served.client.post("/api/manual", headers=tk, json={"entries": [

@@ -200,8 +200,9 @@ async def test_a_read_too_long_for_the_journal_is_rejected_not_a_failed_commit(
         reasons = [getattr(item.entry, "reason", "") for batch in
                    [b async for b in store.replay(core.event_id)] for item in batch]
         assert sorted(reason for reason in reasons if reason) == [
-            "bib longer than 32 characters", "chip code longer than 64 characters",
-            "device id longer than 64 characters"]
+            "bib is longer than 32 characters (40)",
+            "chip code is longer than 64 characters (100)",
+            "device id is longer than 64 characters (65)"]
     finally:
         await core.stop()
 
