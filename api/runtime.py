@@ -16,8 +16,9 @@ from api.live_readers import LiveReaders
 from api.readers import IngestReaders, ReaderManager
 from api.view import LiveState, ResultsView
 from readers.session import SessionSettings
-from timing.core import TimingCore, tune_gc
+from timing.core import TimingCore
 from timing.model import Event
+from timing.replay import tune_gc
 from timing.store import Store
 
 log = logging.getLogger("gambero.server")

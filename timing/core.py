@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections import deque
@@ -32,7 +31,6 @@ from timing.entries import (
     ReadEntry,
     RejectedEntry,
     apply,
-    apply_all,
     describe_failure,
     invalid_read_message,
     stored_form,
@@ -43,18 +41,13 @@ from timing.model import Event
 from timing.quarantine import Quarantine, Quarantined
 from timing.reads import Read, Record, Rejected
 from timing.reject_limit import RejectLimit
+from timing.replay import DedupKey, rebuild
 from timing.results import ResultRow
 from timing.standings import Standings
-from timing.store import LoadedEvent, ReadRow, Store
+from timing.store import LoadedEvent, Store
 from timing.writer_lock import Release, hold_writer
 
 log = logging.getLogger("gambero.core")
-
-GC_THRESHOLDS = (50_000, 20, 100)
-"""The cyclic garbage collector's thresholds while a core runs (see `tune_gc`)."""
-
-DedupKey = tuple[str, str]
-"""(reader id, the journal's `dedup` text): see `timing.entries.dedup_key`."""
 
 ANSWER_TIMEOUT_S = 30.0
 """A submission or action not answered by then is answered with `JournalUnavailable`."""
@@ -494,69 +487,14 @@ class TimingCore:
         return item
 
     async def _replay(self) -> None:
-        """Rebuild the standings and the replay identities from the journal. Reads come as bare
-        rows and go to the standings in bulk between actions (`timing.entries.apply_all` does
-        the same from entries). The garbage collector is paused meanwhile and the millions of
-        objects made are then frozen out of its way: scanning them again and again would cost
-        more than the rebuild itself."""
-        seen = self._seen
-        reads: list[tuple[str, int, str, str, str | None]] = []
-        rows: list[ReadRow] = []
-        gc.disable()
-        try:
-            async for batch in self.store.replay_for_rebuild(self.event_id):
-                for item in batch:
-                    if not isinstance(item, Journaled):  # a read, as a row: see `StoredRead`
-                        seen.add((item[1], item[6]))
-                        reads.append((item[1], item[4], item[5], item[2], item[3]))
-                        rows.append(item)
-                        continue
-                    if reads:
-                        self._replay_reads(reads, rows)
-                        reads, rows = [], []
-                    for seq, error in apply_all(self.standings, [item], settle=False):
-                        self.quarantine.add(seq, item.entry, error)
-                    if isinstance(item.entry, ActionEntry):
-                        target = voided_seq(item.entry)
-                        if target is not None:
-                            self.quarantine.void(target, item.seq)
-                if reads:
-                    self._replay_reads(reads, rows)
-                    reads, rows = [], []
-                last = batch[-1]
-                self.seq = last.seq if isinstance(last, Journaled) else int(last[0])
-            self.standings.settle()
-        finally:
-            gc.enable()
-            gc.freeze()
-            tune_gc()
+        """Rebuild the standings, the set-aside entries and the replay identities from the
+        journal (`timing.replay`)."""
+        self.seq = await rebuild(self.store, self.event_id, self.standings, self.quarantine,
+                                 self._seen)
         for aside in self.quarantine.open():
             log.error("journal entry %d (%s) cannot apply and is set aside: %s - see GET "
                       "/api/quarantined, `gambero db check` and docs/operations.md", aside.seq,
                       aside.summary, aside.error)
-
-    def _replay_reads(self, reads: list[tuple[str, int, str, str, str | None]],
-                      rows: list[ReadRow]) -> None:
-        for index, outcome in self.standings.add_stored_reads(reads, settle=False):
-            if outcome.kind == "invalid":
-                row = rows[index]
-                self.quarantine.add_summary(
-                    int(row[0]), "read", f"{row[1]}: chip {row[2]} bib {row[3]} at reader time "
-                    f"{row[4]} µs ({row[5]})", invalid_read_message(outcome))
-
-
-def tune_gc() -> None:
-    """Make the cyclic collector run far less often (never more often than it was set to).
-    Ingest allocates several objects per read (the read, its entry, keys, tuples), nearly all
-    freed by reference counting: the collector found almost nothing to collect, yet with the
-    default thresholds (700, 10, 10) it kept making full passes over the whole heap of a
-    running event (hundreds of MB), pauses that every acknowledgement waiting behind them paid
-    (at about 30,000 reads/s the p99 went from 50-60 ms to 17-18 ms without them). With these
-    thresholds the young generations are still collected often (short-lived cycles:
-    exceptions, tasks) and a full pass comes after about a hundred million allocations."""
-    current = gc.get_threshold()
-    gc.set_threshold(*(max(mine, theirs) for mine, theirs in zip(GC_THRESHOLDS, current,
-                                                                   strict=True)))
 
 
 def _shown(read: Read) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from api.broadcast import Broadcaster
 from api.runtime import Options
-from timing.core import GC_THRESHOLDS
+from timing.replay import GC_THRESHOLDS
 
 from .conftest import Served
 from .test_broadcaster import connected, frame, row, state

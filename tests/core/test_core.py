@@ -14,7 +14,7 @@ import pytest
 from gambero.offline import score_event
 from readers.protocols import make_parser
 from timing.bus import Lagged
-from timing.core import GC_THRESHOLDS, Delta, TimingCore
+from timing.core import Delta, TimingCore
 from timing.entries import (
     ActionError,
     Entry,
@@ -28,6 +28,7 @@ from timing.entries import (
 from timing.eventfile import load_event
 from timing.model import Athlete, ReaderConfig
 from timing.reads import Read, Rejected
+from timing.replay import GC_THRESHOLDS
 from timing.results import results_csv
 from timing.store import Store
 from timing.writer_lock import WriterBusy, hold_writer
