@@ -1,5 +1,6 @@
-// Console: reader health (connected, reads/s, clock drift) with alarms at the top of the page,
-// and the journal of actions (who did what, when).
+// Console: reader health (connected, reads/s, clock drift) and journal entries set aside
+// (GET /api/quarantined), as alarms at the top of the page, and the journal of actions (who
+// did what, when).
 import { t } from "./i18n.js";
 import { el, throttle } from "./page.js";
 import { formatTimeOfDay } from "./timefmt.js";
@@ -24,6 +25,14 @@ export function setupHealth(ctx) {
   const alarms = document.getElementById("alarms");
   const journalBox = document.getElementById("journal-list");
   const zone = ctx.event.timezone;
+  let readerAlarms = [];
+  let setAside = [];
+
+  function showAlarms() {
+    const items = [...readerAlarms, ...setAside.map((entry) => t("alarm_quarantined", entry))];
+    alarms.hidden = items.length === 0;
+    alarms.replaceChildren(el("ul", {}, ...items.map((text) => el("li", {}, text))));
+  }
 
   function showReaders(readers) {
     const now = ctx.now();
@@ -43,10 +52,19 @@ export function setupHealth(ctx) {
           ? "" : `${(reader.drift_ms / 1000).toFixed(2)} s`),
         el("td", {}, formatTimeOfDay(reader.last_read_ms, zone)),
         el("td", {}, alarm || ""))))) : el("p", { class: "muted" }, t("no_readers")));
-    const raised = rows.filter((row) => row.alarm);
-    alarms.hidden = raised.length === 0;
-    alarms.replaceChildren(el("ul", {}, ...raised.map(({ reader, alarm }) =>
-      el("li", {}, `${t("reader")} ${reader.id}: ${alarm}`))));
+    readerAlarms = rows.filter((row) => row.alarm)
+      .map(({ reader, alarm }) => `${t("reader")} ${reader.id}: ${alarm}`);
+    showAlarms();
+  }
+
+  /** Journal entries the core could not apply (docs/operations.md): an alarm until voided. */
+  async function loadQuarantined() {
+    try {
+      setAside = await ctx.call("/api/quarantined");
+    } catch {
+      setAside = [];  // a web-only process has no core to ask: the readers' alarms still show
+    }
+    showAlarms();
   }
 
   async function loadReaders() {
@@ -73,7 +91,9 @@ export function setupHealth(ctx) {
   }, 1500);
 
   loadReaders();
+  loadQuarantined();
   refreshJournal();
   setInterval(loadReaders, 15000);
+  setInterval(loadQuarantined, 15000);
   return { showReaders, refreshJournal };
 }

@@ -65,6 +65,7 @@ export const STRINGS = {
     rejected: "Rejected", drift: "Clock drift", alarm: "Alarm", yes: "yes", no: "NO",
     no_readers: "No readers configured.", alarm_disconnected: "not connected",
     alarm_drift: "clock drifts {seconds} s", alarm_quiet: "no reads for 5 minutes",
+    alarm_quarantined: "Journal entry {seq} ({summary}) cannot apply and is set aside: {error}. The results go on without it; see \"When an entry is set aside\" in docs/operations.md.",
     journal: "Journal of actions", when: "When", who: "Who", what: "What", no_actions: "No actions yet.",
   },
   it: {
@@ -130,6 +131,7 @@ export const STRINGS = {
     rejected: "Rifiutate", drift: "Deriva orologio", alarm: "Allarme", yes: "sì", no: "NO",
     no_readers: "Nessun lettore configurato.", alarm_disconnected: "non connesso",
     alarm_drift: "l'orologio deriva di {seconds} s", alarm_quiet: "nessuna lettura da 5 minuti",
+    alarm_quarantined: "La voce {seq} del giornale ({summary}) non si può applicare ed è messa da parte: {error}. I risultati proseguono senza; vedi \"When an entry is set aside\" in docs/operations.md.",
     journal: "Giornale delle azioni", when: "Quando", who: "Chi", what: "Cosa", no_actions: "Ancora nessuna azione.",
   },
   de: {
@@ -195,6 +197,7 @@ export const STRINGS = {
     rejected: "Abgelehnt", drift: "Uhrabweichung", alarm: "Alarm", yes: "ja", no: "NEIN",
     no_readers: "Keine Lesegeräte eingerichtet.", alarm_disconnected: "nicht verbunden",
     alarm_drift: "Uhr weicht {seconds} s ab", alarm_quiet: "seit 5 Minuten keine Lesung",
+    alarm_quarantined: "Journaleintrag {seq} ({summary}) lässt sich nicht anwenden und ist beiseitegelegt: {error}. Die Ergebnisse gehen ohne ihn weiter; siehe \"When an entry is set aside\" in docs/operations.md.",
     journal: "Journal der Aktionen", when: "Wann", who: "Wer", what: "Was", no_actions: "Noch keine Aktionen.",
   },
 };
