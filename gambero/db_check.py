@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 import tomllib
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE_INPUT
     from gambero import database
 
+    # The core logs each entry it sets aside: here the listing below says it, once.
+    logging.getLogger("gambero.core").setLevel(logging.CRITICAL)
     url = database.database_url(event.parent)
     try:
         return asyncio.run(_check(url, _event_name(event), args))
