@@ -12,6 +12,7 @@ from pathlib import Path
 
 from readers.protocols import FORMATS, make_parser
 from readers.protocols.base import printable
+from timing.entries import unstorable
 from timing.eventfile import EventFileError, EventFiles, load_event
 from timing.model import Problem, ReaderConfig
 from timing.participants import CsvHeaderError
@@ -62,7 +63,7 @@ def score_event(path: str | Path) -> ScoreReport:
     for reader in files.event.readers:
         if reader.path is None:
             continue
-        _read_reader_file(files.directory, reader, reads, location, report)
+        _read_reader_file(files.directory, reader, reads, location, report, standings)
     report.reads = len(reads)
     unknown = Counter[str]()
     first_seen: dict[str, tuple[str, int]] = {}
@@ -88,7 +89,8 @@ def score_event(path: str | Path) -> ScoreReport:
 
 
 def _read_reader_file(directory: Path, reader: ReaderConfig, reads: list[tuple[str, Read]],
-                      where: list[tuple[str, int]], report: ScoreReport) -> None:
+                      where: list[tuple[str, int]], report: ScoreReport,
+                      standings: Standings) -> None:
     assert reader.path is not None
     path = directory / reader.path
     parser = make_parser(reader.format)
@@ -102,7 +104,13 @@ def _read_reader_file(directory: Path, reader: ReaderConfig, reads: list[tuple[s
         # Not a warning: results without a whole reader's reads would look right and be wrong.
         raise EventFileError([Problem(str(path), None, f"reader {reader.id}: cannot read its "
                                       f"file: {error.strerror}")]) from None
+    refuses_read = standings.window.refuses_read
     for record in records:
+        if not isinstance(record, Rejected):
+            # What the live core journals as a rejected line is one here too: same results.
+            problem = unstorable(record) or refuses_read(record)
+            if problem is not None:
+                record = Rejected(record.raw, problem, record.line)
         if isinstance(record, Rejected):
             report.rejected += 1
             report.problems.append(Problem(str(path), record.line,

@@ -126,3 +126,18 @@ def test_the_same_reads_score_the_same_in_any_file_order(tmp_path: Path) -> None
     report = score_event(tmp_path / "event.toml")
     assert [r.id for r in report.files.event.readers] == ["hand", "backup", "main", "mat"]
     assert results_csv(report.files.event, report.standings.results()) == before
+
+
+def test_reads_outside_the_event_days_are_rejected_as_the_live_core_rejects_them(
+        tmp_path: Path) -> None:
+    """A reader whose clock was a week and a day ahead would otherwise give athlete 4 a finish
+    eight days after the gun: live it is a rejected line, so offline too (same results)."""
+    write_event(tmp_path)
+    with (tmp_path / "main.txt").open("ab") as reads:
+        reads.write(encode_ipico("aaaaaaaaaaa4", night("00:05:00", 19)))
+    report = score_event(tmp_path / "event.toml")
+    assert report.standings.result("4").status == "DNS"
+    assert report.rejected == 2
+    assert any("main.txt:4: rejected: reader time 2026-05-19T00:05:00 is not within the "
+               "event's days (2026-05-03 to 2026-05-17)" in str(problem)
+               for problem in report.problems), report.problems
