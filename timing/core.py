@@ -59,6 +59,11 @@ class JournalUnavailable(RuntimeError):
     (a read the journal holds already is answered as a duplicate)."""
 
 
+class CommitFailed(JournalUnavailable):
+    """The commit that held the submission failed: nothing of it was journaled (the database's
+    own error is the cause)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Submitted:
     """The answer to a submission, given once it is durable."""
@@ -272,9 +277,7 @@ class TimingCore:
         for commit, read in repeats:
             try:
                 last_seq = max(last_seq, await self._answer(commit))
-            except JournalUnavailable:
-                raise
-            except Exception:
+            except CommitFailed:
                 lost.append(read)
         duplicates = answer.duplicates + len(repeats) - len(lost)
         if lost:
@@ -337,8 +340,12 @@ class TimingCore:
                     self._in_commit = []
                     if len(batch) > 1:  # try each on its own: one bad entry fails no other
                         self._alone.extend(batch)
-                    else:
-                        self._fail(batch, error)  # nothing was written: say so
+                    else:  # nothing was written: say so
+                        failed = CommitFailed(f"the journal could not store it "
+                                              f"({type(error).__name__}: {error}); nothing "
+                                              "was journaled: send it again")
+                        failed.__cause__ = error
+                        self._fail(batch, failed)
                     continue
             self._in_commit = []
             for pending in batch:

@@ -14,7 +14,7 @@ import pytest
 from gambero.offline import score_event
 from readers.protocols import make_parser
 from timing.bus import Lagged
-from timing.core import Delta, TimingCore
+from timing.core import CommitFailed, Delta, TimingCore
 from timing.entries import (
     ActionError,
     Entry,
@@ -214,8 +214,9 @@ async def test_a_failed_commit_answers_with_the_error_and_keeps_nothing(store: S
     core = await TimingCore.start(gated, await imported(store))
     try:
         gated.fail_next = True
-        with pytest.raises(OSError, match="disk full"):
+        with pytest.raises(CommitFailed, match="OSError: disk full") as failed:
             await core.submit("finish-main", finish_reads(4))
+        assert isinstance(failed.value.__cause__, OSError)
         # Not acknowledged, so the reader sends them again: they are new, not duplicates.
         retry = await core.submit("finish-main", finish_reads(4))
         assert (retry.accepted, retry.duplicates, retry.last_seq) == (4, 0, 4)

@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from readers.protocols.ipico import encode_ipico, parse_line
-from timing.core import TimingCore
+from timing.core import CommitFailed, TimingCore
 from timing.eventfile import load_event
 from timing.reads import Read
 from timing.store import Store
@@ -247,11 +247,11 @@ async def test_a_replay_is_not_acknowledged_before_the_read_it_repeats_is_durabl
         await asyncio.sleep(0.05)
         answered_early = replay.done()
         release.set()
-        with pytest.raises(OSError):
+        with pytest.raises(CommitFailed):
             await original
         try:
             await asyncio.wait_for(replay, 10)
-        except OSError:
+        except CommitFailed:
             replay_durable = True  # refused: not acknowledged, so the reader sends it again
         else:
             replay_durable = await store.count(event_id, "read") == 1

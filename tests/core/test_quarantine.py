@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from timing.core import JournalUnavailable, TimingCore
+from timing.core import CommitFailed, JournalUnavailable, TimingCore
 from timing.entries import (
     ActionEntry,
     ActionError,
@@ -163,7 +163,7 @@ async def test_a_submission_that_cannot_be_stored_fails_no_other(store: Store) -
         failing.gate.set()
         answers = await asyncio.wait_for(asyncio.gather(*good), 10)
         assert [answer.accepted for answer in answers] == [3, 3, 3]
-        with pytest.raises(ValueError, match="refused"):
+        with pytest.raises(CommitFailed, match="refused"):
             await asyncio.wait_for(bad, 10)
         assert await store.count(core.event_id, "read") == 9
     finally:
