@@ -119,7 +119,8 @@ def shown_instant(ms: int) -> str:
     """An instant as UTC text, or what it is when no date can show it."""
     if not EARLIEST_MS <= ms <= LATEST_MS:
         return "no date can show it"
-    return (_EPOCH + timedelta(milliseconds=ms)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    moment = _EPOCH + timedelta(milliseconds=ms)
+    return f"{moment.date().isoformat()} {moment.time().isoformat(timespec='seconds')} UTC"
 
 
 def clock_offset_problem(offset_ms: object) -> str | None:
