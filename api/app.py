@@ -1,10 +1,12 @@
-"""The FastAPI application: routers, error bodies, body size limit, and the pages."""
+"""The FastAPI application: routers, error bodies (and an OpenAPI document that shows them as
+they are), body size and rate limits, HEAD, and the pages."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,10 +15,12 @@ from fastapi.staticfiles import StaticFiles
 
 from api import ws
 from api.auth import Tokens
+from api.head import HeadAsGet
 from api.limits import BodyLimit, RateLimit
 from api.readers import ReaderError
 from api.routers import public, readers, records, timekeeper, tokens
 from api.runtime import Runtime
+from api.schemas import ERRORS, errors
 from timing.core import JournalUnavailable
 from timing.entries import ActionError
 
@@ -32,6 +36,49 @@ TAGS = [
 ]
 
 RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
+DESCRIPTION = ("Race timing: live results, timekeeping, reader ingest. Every error is JSON "
+               "{\"detail\": \"...\"} (a 422 names the field). HEAD works wherever GET does. "
+               "The live feed (WS /ws/live) is described in docs/api.md.")
+
+
+class Gambero(FastAPI):
+    """FastAPI with an OpenAPI document that shows the errors as they are answered."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = errors_as_answered(super().openapi())
+        return self.openapi_schema
+
+
+def errors_as_answered(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents a 422 with its own body (HTTPValidationError, a list) for every route
+    that takes a parameter and does not declare one. The app answers every 422 with `Error`
+    (`_error_handlers`), and a route whose parameters are all plain strings never answers
+    422: that one is dropped, the others say `Error`."""
+    generated = "#/components/schemas/HTTPValidationError"
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.get("responses", {})
+            body = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if body.get("schema", {}).get("$ref") != generated:
+                continue
+            if "requestBody" in operation or not all(
+                    _plain_string(parameter) for parameter in operation.get("parameters", ())):
+                responses["422"] = {"description": ERRORS[422], "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            else:
+                del responses["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return document
+
+
+def _plain_string(parameter: dict[str, Any]) -> bool:
+    """Whether any value of this parameter is valid (a string, no constraint)."""
+    schema = {key: value for key, value in parameter.get("schema", {}).items()
+              if key not in ("title", "description")}
+    return schema == {"type": "string"}
 
 
 def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY,
@@ -47,16 +94,17 @@ def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY,
             app.state.tokens = Tokens(runtime.store)
             yield
 
-    app = FastAPI(title="Gambero", version="0.1.0", lifespan=lifespan, openapi_tags=TAGS,
-                  description="Race timing: live results, timekeeping, reader ingest. "
-                              "Errors are JSON {\"detail\": \"...\"}.")
+    app = Gambero(title="Gambero", version="0.1.0", lifespan=lifespan, openapi_tags=TAGS,
+                  description=DESCRIPTION)
+    too_large = errors((413, f"request body over {max_body} bytes"))
     for router in (public.router, timekeeper.router, records.router, readers.router,
                    tokens.router, ws.router):
-        app.include_router(router)
+        app.include_router(router, responses=too_large)
     _error_handlers(app)
     _pages(app, display)
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(RateLimit, rate=public_rate, burst=public_burst)
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD is limited and answered as a GET
     return app
 
 

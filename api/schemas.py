@@ -139,4 +139,47 @@ class AthleteOut(Row):
 
 
 class Error(BaseModel):
+    """Every error's body, whatever the status: what went wrong, in words. A 422 names the
+    field (`body.entries.1.time_ms: ...`)."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "example": {"detail": "body.time_ms: Input should be a valid integer"}})
     detail: str
+
+
+ERRORS: dict[int, str] = {
+    400: "a body that cannot be read (not UTF-8, or nested too deep)",
+    401: "no token, or an invalid or revoked one",
+    403: "the token's role may not do this",
+    404: "not found",
+    409: "it cannot apply now (nothing journaled)",
+    413: "request body over the server's limit (8 MiB)",
+    415: "a content type this route does not take",
+    422: "a parameter or field missing, malformed or out of range (named in the message)",
+    429: "too many requests from this address: wait Retry-After seconds",
+    501: "not supported by this server",
+    503: "the journal did not answer in time or could not store it, or this process runs no "
+         "core (web-only): nothing is acknowledged. What was sent may land yet: reads sent "
+         "again are answered as duplicates; look at GET /api/journal before repeating an "
+         "action (penalties add up)",
+}
+"""What each error status means, for the routes' `responses=`."""
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "seconds (when the journal did not answer)",
+                          "schema": {"type": "integer"}}},
+}
+
+
+def errors(*statuses: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route that may answer these error statuses, each with the body
+    `Error`: a status alone (described as in `ERRORS`) or (status, what it means there)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for item in statuses:
+        status, description = item if isinstance(item, tuple) else (item, ERRORS[item])
+        out[status] = {"model": Error, "description": description}
+        if status in _HEADERS:
+            out[status]["headers"] = _HEADERS[status]
+    return out

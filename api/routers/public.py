@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from api.deps import RuntimeDep, ViewDep
 from api.rows import athlete_json, matches, race_json
-from api.schemas import AthleteOut, Error, EventInfo, Health, Race, ResultsPage
+from api.schemas import AthleteOut, EventInfo, Health, Race, ResultsPage, errors
 from api.view import ResultsView
 
-router = APIRouter(prefix="/api", tags=["public"],
-                   responses={404: {"model": Error, "description": "unknown race or bib"}})
+router = APIRouter(prefix="/api", tags=["public"], responses=errors(429))
 
 
 @router.get("/health", response_model=Health, summary="Liveness and the journal position")
@@ -47,7 +46,8 @@ def _race_id(view: ResultsView, race_id: str) -> str:
 
 
 @router.get("/races/{race_id}/results", response_model=ResultsPage,
-            summary="A race's results, filtered and paged")
+            summary="A race's results, filtered and paged",
+            responses=errors((404, "unknown race"), 422))
 async def results(view: ViewDep, race_id: str,
             gender: Annotated[str | None, Query(description="F, M or X")] = None,
             category: Annotated[str | None, Query(description="e.g. F30-39")] = None,
@@ -62,9 +62,10 @@ async def results(view: ViewDep, race_id: str,
             "limit": limit, "rows": rows[offset:offset + limit]}
 
 
-@router.get("/races/{race_id}/results.csv", response_class=PlainTextResponse,
+@router.get("/races/{race_id}/results.csv", response_class=Response,
             summary="A race's results file, as `gambero score` writes it",
-            responses={200: {"content": {"text/csv": {}}}})
+            responses={200: {"description": "the results CSV", "content": {
+                "text/csv": {"schema": {"type": "string"}}}}, **errors((404, "unknown race"))})
 async def results_csv(view: ViewDep, race_id: str) -> PlainTextResponse:
     _race_id(view, race_id)
     return PlainTextResponse(view.results_csv(race_id), media_type="text/csv; charset=utf-8",
@@ -73,7 +74,8 @@ async def results_csv(view: ViewDep, race_id: str) -> PlainTextResponse:
 
 
 @router.get("/athletes/{bib}", response_model=AthleteOut,
-            summary="One athlete: result, splits with places, laps and pace")
+            summary="One athlete: result, splits with places, laps and pace",
+            responses=errors((404, "no athlete with that bib")))
 async def athlete(view: ViewDep, bib: str) -> dict[str, Any]:
     row = view.row(bib)
     if row is None:

@@ -15,7 +15,7 @@ from api.auth import Principal, PrincipalDep, TimekeeperDep
 from api.deps import RuntimeDep
 from api.readers import ReaderHealth
 from api.routers.timekeeper import Counts
-from api.schemas import Chip, Error, Ident
+from api.schemas import Chip, Ident, errors
 from readers.protocols import FORMATS, make_parser
 from timing.limits import BAUD_MAX, CLOCK_OFFSET_MAX_MS, EARLIEST_MS, LATEST_MS
 from timing.model import ReaderConfig
@@ -31,11 +31,8 @@ def _address(value: str) -> str:
         raise ValueError(problem)
     return value
 
-router = APIRouter(prefix="/api/readers", tags=["readers"], responses={
-    401: {"model": Error, "description": "no token, or an invalid one"},
-    403: {"model": Error, "description": "the token's role may not do this"},
-    404: {"model": Error, "description": "unknown reader"},
-    422: {"model": Error, "description": "a field out of range (named in the message)"}})
+router = APIRouter(prefix="/api/readers", tags=["readers"], responses=errors(401, 403))
+NO_READER = (404, "no reader with that id")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -63,7 +60,8 @@ async def all_readers(runtime: RuntimeDep, _: TimekeeperDep) -> list[dict[str, o
     return [health.as_json() for health in runtime.readers.health()]
 
 
-@router.get("/{reader_id}", response_model=Health, summary="One reader's health and counts")
+@router.get("/{reader_id}", response_model=Health, summary="One reader's health and counts",
+            responses=errors(NO_READER))
 async def one_reader(runtime: RuntimeDep, _: TimekeeperDep, reader_id: str
                      ) -> dict[str, object]:
     return runtime.readers.reader(reader_id).as_json()
@@ -88,7 +86,12 @@ class ReaderIn(BaseModel):
     host: Address | None = None
 
 
-@router.post("", response_model=Health, status_code=201, summary="Add a reader")
+@router.post("", response_model=Health, status_code=201, summary="Add a reader",
+             responses=errors((400, "unknown format, no such point, or a body that cannot "
+                                    "be read"),
+                              (409, "a reader with that id exists"), 422,
+                              (501, "a reader with a link (port, host, path) on a server that "
+                                    "runs no live readers (--no-readers)"), 503))
 async def add_reader(runtime: RuntimeDep, caller: TimekeeperDep, body: ReaderIn
                      ) -> dict[str, object]:
     if body.format not in FORMATS:
@@ -101,14 +104,16 @@ async def add_reader(runtime: RuntimeDep, caller: TimekeeperDep, body: ReaderIn
     return health.as_json()
 
 
-@router.post("/{reader_id}/start", response_model=Health, summary="Start a reader")
+@router.post("/{reader_id}/start", response_model=Health, summary="Start a reader",
+             responses=errors(NO_READER))
 async def start_reader(runtime: RuntimeDep, _: TimekeeperDep, reader_id: str
                        ) -> dict[str, object]:
     return (await runtime.readers.start(reader_id)).as_json()
 
 
 @router.post("/{reader_id}/stop", response_model=Health,
-             summary="Stop a reader (its posted reads are refused until started)")
+             summary="Stop a reader (its posted reads are refused until started)",
+             responses=errors(NO_READER))
 async def stop_reader(runtime: RuntimeDep, _: TimekeeperDep, reader_id: str
                       ) -> dict[str, object]:
     return (await runtime.readers.stop(reader_id)).as_json()
@@ -134,6 +139,10 @@ class JsonReads(BaseModel):
 
 @router.post("/{reader_id}/reads", response_model=Counts,
              summary="Post reads: the reader's own lines (text) or JSON; answered once durable",
+             responses=errors((403, "not this reader's token, nor a timekeeper's"), NO_READER,
+                              (409, "the reader is stopped"), 415,
+                              (422, "JSON that is not {\"reads\": [{\"chip\", \"time_ms\"}]}"),
+                              503),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/plain": {"schema": {"type": "string"},
                                 "example": "aa010580001200b21b0026051009061452a1\n"},

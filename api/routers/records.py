@@ -13,15 +13,13 @@ from pydantic import BaseModel, Field
 from api.auth import TimekeeperDep
 from api.deps import CoreDep, RuntimeDep
 from api.routers.timekeeper import now_ms
-from api.schemas import Error
+from api.schemas import errors
 from timing.entries import ActionEntry, ActionError, ReadEntry, RejectedEntry, edit, register
 from timing.event_rows import COMPARED_FIELDS
 from timing.limits import EARLIEST_MS, LATEST_MS
 from timing.participants import CsvHeaderError, parse_participants
 
-router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
-    401: {"model": Error, "description": "no token, or an invalid one"},
-    403: {"model": Error, "description": "the token's role may not do this"}})
+router = APIRouter(prefix="/api", tags=["timekeeper"], responses=errors(401, 403))
 
 Limit = Annotated[int, Query(ge=1, le=10_000)]
 
@@ -35,7 +33,7 @@ class UnknownChip(BaseModel):
 
 
 @router.get("/unknown-chips", response_model=list[UnknownChip],
-            summary="Chips read that nobody wears")
+            summary="Chips read that nobody wears", responses=errors(503))
 async def unknown_chips(runtime: RuntimeDep, core: CoreDep, _: TimekeeperDep
                         ) -> list[dict[str, Any]]:
     counts = core.standings.unknown_chips()
@@ -70,7 +68,8 @@ class RejectedLine(BaseModel):
 
 
 @router.get("/rejected", response_model=list[RejectedLine],
-            summary="Reader lines that could not be used, newest first")
+            summary="Reader lines that could not be used, newest first",
+            responses=errors(422))
 async def rejected(runtime: RuntimeDep, _: TimekeeperDep, limit: Limit = 100
                    ) -> list[dict[str, Any]]:
     out = []
@@ -92,7 +91,8 @@ class QuarantinedEntry(BaseModel):
 
 
 @router.get("/quarantined", response_model=list[QuarantinedEntry],
-            summary="Journal entries that cannot apply and are set aside (docs/operations.md)")
+            summary="Journal entries that cannot apply and are set aside (docs/operations.md)",
+            responses=errors(422, 503))
 async def quarantined(core: CoreDep, _: TimekeeperDep,
                       voided: Annotated[bool, Query(description="include those voided")] = False
                       ) -> list[dict[str, Any]]:
@@ -110,7 +110,7 @@ class JournalItem(BaseModel):
 
 
 @router.get("/journal", response_model=list[JournalItem],
-            summary="The journal, newest first")
+            summary="The journal, newest first", responses=errors(422))
 async def journal(runtime: RuntimeDep, _: TimekeeperDep,
                   kind: Literal["read", "rejected", "action"] | None = None,
                   limit: Limit = 100) -> list[dict[str, Any]]:
@@ -157,6 +157,9 @@ class ImportReport(BaseModel):
 
 @router.post("/participants", response_model=ImportReport,
              summary="Import or update participants (CSV as the body, or a multipart file)",
+             responses=errors((400, "not a participants list: not UTF-8, a bad header, or a "
+                                    "multipart body that is malformed or has no \"file\""),
+                              503),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/csv": {"schema": {"type": "string"}},
                  "multipart/form-data": {"schema": {"type": "object", "properties": {

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import PrincipalDep, TimekeeperDep
 from api.deps import CoreDep, RuntimeDep
-from api.schemas import Bib, Chip, Error, Ident, Name, Reason, Row
+from api.schemas import Bib, Chip, Ident, Name, Reason, Row, errors
 from api.view import RowMaker
 from timing.checks import check_action
 from timing.core import TimingCore
@@ -26,14 +26,9 @@ from timing.reads import Read
 from timing.rules import category_for
 from timing.what_if import Placing
 
-router = APIRouter(prefix="/api", tags=["timekeeper"], responses={
-    401: {"model": Error, "description": "no token, or an invalid one"},
-    403: {"model": Error, "description": "the token's role may not do this"},
-    404: {"model": Error, "description": "unknown race or bib"},
-    409: {"model": Error, "description": "the action cannot apply (nothing journaled)"},
-    422: {"model": Error, "description": "a field out of range (named in the message)"},
-    503: {"model": Error, "description": "the journal did not answer: nothing was journaled, "
-                                          "or it landed and sending it again is a duplicate"}})
+router = APIRouter(prefix="/api", tags=["timekeeper"], responses=errors(401))
+NO_BIB = (404, "no athlete with that bib")
+REFUSED = (409, "the action cannot apply (nothing journaled)")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -66,7 +61,8 @@ class Done(BaseModel):
     seq: int = Field(description="the journal sequence number of the action")
 
 
-@router.post("/races/{race_id}/gun", response_model=Done, summary="Fire or correct a gun")
+@router.post("/races/{race_id}/gun", response_model=Done, summary="Fire or correct a gun",
+             responses=errors(400, 403, (404, "unknown race"), REFUSED, 422, 503))
 async def fire_gun(core: CoreDep, caller: TimekeeperDep, race_id: str, body: GunIn
                    ) -> dict[str, Any]:
     if race_id not in {race.id for race in core.event.races}:
@@ -104,7 +100,10 @@ class Counts(BaseModel):
     seq: int
 
 
-@router.post("/manual", response_model=Counts, summary="Hand timing: times entered by bib")
+@router.post("/manual", response_model=Counts, summary="Hand timing: times entered by bib",
+             responses=errors((400, "no reader at that point to enter times for, or a body "
+                                    "that cannot be read"), 403,
+                              (409, "the point's reader is stopped"), 422, 503))
 async def manual(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, body: ManualIn
                  ) -> dict[str, int]:
     by_reader: dict[str, list[Read]] = {}
@@ -166,7 +165,8 @@ class ActionDone(Done):
 
 
 @router.post("/athletes/{bib}/status", response_model=ActionDone | Preview,
-             summary="Set DQ / DNF / DNS (or clear it) with a reason")
+             summary="Set DQ / DNF / DNS (or clear it) with a reason",
+             responses=errors(400, 403, NO_BIB, REFUSED, 422, 503))
 async def set_status(core: CoreDep, caller: TimekeeperDep, bib: str, body: StatusIn,
                      dry_run: DryRun = False) -> dict[str, Any]:
     action = status_action(_bib(core, bib), body.status, actor=caller.actor, at_ms=now_ms(),
@@ -175,7 +175,8 @@ async def set_status(core: CoreDep, caller: TimekeeperDep, bib: str, body: Statu
 
 
 @router.post("/athletes/{bib}/penalty", response_model=ActionDone | Preview,
-             summary="Add a time penalty with a reason")
+             summary="Add a time penalty with a reason",
+             responses=errors(400, 403, NO_BIB, REFUSED, 422, 503))
 async def add_penalty(core: CoreDep, caller: TimekeeperDep, bib: str, body: PenaltyIn,
                       dry_run: DryRun = False) -> dict[str, Any]:
     action = penalty(_bib(core, bib), body.ms / 1000, actor=caller.actor, at_ms=now_ms(),
@@ -229,7 +230,10 @@ class AthleteEdit(BaseModel):
     reason: Reason = ""
 
 
-@router.patch("/athletes/{bib}", response_model=ActionDone, summary="Edit a participant")
+@router.patch("/athletes/{bib}", response_model=ActionDone, summary="Edit a participant",
+              responses=errors((400, "a value the event does not know (gender, birth date, "
+                                     "race, wave), or a body that cannot be read"), 403, NO_BIB,
+                               REFUSED, 422, 503))
 async def edit_athlete(core: CoreDep, caller: TimekeeperDep, bib: str, body: AthleteEdit
                        ) -> dict[str, Any]:
     athlete = core.standings.athlete(_bib(core, bib))
@@ -273,7 +277,8 @@ class ChipIn(BaseModel):
 
 
 @router.post("/chips", response_model=ActionDone,
-             summary="Assign a chip to a bib, moving it from whoever had it")
+             summary="Assign a chip to a bib, moving it from whoever had it",
+             responses=errors(400, 403, NO_BIB, REFUSED, 422, 503))
 async def chips(core: CoreDep, caller: TimekeeperDep, body: ChipIn) -> dict[str, Any]:
     bib = _bib(core, body.bib)
     seq = await core.act(assign_chip(bib, body.chip.strip(), move=True, actor=caller.actor,

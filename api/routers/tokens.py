@@ -8,12 +8,10 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from api.auth import AdminDep, Tokens
-from api.schemas import Error, Ident, Name, Role
+from api.schemas import Ident, Name, Role, errors
 
-router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses={
-    401: {"model": Error, "description": "no token, or an invalid one"},
-    403: {"model": Error, "description": "not an admin token"},
-    422: {"model": Error, "description": "a field out of range (named in the message)"}})
+router = APIRouter(prefix="/api/tokens", tags=["tokens"],
+                   responses=errors(401, (403, "not an admin token")))
 
 
 class TokenIn(BaseModel):
@@ -41,7 +39,10 @@ def _tokens(request: Request) -> Tokens:
     return tokens
 
 
-@router.post("", response_model=TokenMade, status_code=201, summary="Make a token")
+@router.post("", response_model=TokenMade, status_code=201, summary="Make a token",
+             responses=errors((400, "no such reader, a reader named for another role, or a "
+                                    "body that cannot be read"),
+                              422))
 async def create(request: Request, _: AdminDep, body: TokenIn) -> dict[str, Any]:
     runtime = request.app.state.runtime
     if body.reader is not None and body.reader not in {r.id for r in runtime.readers.health()}:
@@ -65,7 +66,8 @@ class Revoked(BaseModel):
     revoked: bool
 
 
-@router.delete("/{token_id}", response_model=Revoked, summary="Revoke a token")
+@router.delete("/{token_id}", response_model=Revoked, summary="Revoke a token",
+               responses=errors((404, "no active token with that id"), 422))
 async def revoke(request: Request, _: AdminDep,
                  token_id: Annotated[int, Path(ge=1, lt=1 << 31)]) -> dict[str, Any]:
     if not await _tokens(request).revoke(token_id):

@@ -1,9 +1,12 @@
-"""The app around the routes: the pages of display/, body size and public rate limits."""
+"""The app around the routes: the pages of display/, body size and public rate limits, and
+the OpenAPI document's errors."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,3 +71,57 @@ async def test_public_routes_are_rate_limited_per_client(client: httpx.AsyncClie
     for header in ("Bearer not-a-token", f"Bearer {ADMIN}"):  # a header is no way past it
         with_header = await client.get("/api/races", headers={"Authorization": header})
         assert with_header.status_code == 429
+
+
+def _document() -> dict[str, Any]:
+    return create_app(lambda: running("", None, Options())).openapi()
+
+
+def test_the_openapi_document_shows_every_error_body_as_answered() -> None:
+    """One body for every error, {"detail": str}: FastAPI's own 422 (a list) is nowhere."""
+    document = _document()
+    assert "ValidationError" not in json.dumps(document)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, answer in operation["responses"].items():
+                if int(status) < 400:
+                    continue
+                assert answer["content"] == {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Error"}}}, (method, path, status)
+            assert "413" in operation["responses"], (method, path)
+
+
+def test_the_openapi_document_lists_the_answers_issue_12_found_missing() -> None:
+    paths = _document()["paths"]
+
+    def statuses(method: str, path: str) -> set[int]:
+        return {int(status) for status in paths[path][method]["responses"]}
+
+    assert {400, 503} <= statuses("post", "/api/participants")
+    assert 404 in statuses("get", "/api/races/{race_id}/results.csv")
+    assert {501, 503} <= statuses("post", "/api/readers")
+    assert {409, 415, 422, 503} <= statuses("post", "/api/readers/{reader_id}/reads")
+    for path in ("/api/manual", "/api/chips", "/api/races/{race_id}/gun",
+                 "/api/athletes/{bib}/status", "/api/athletes/{bib}/penalty"):
+        assert {400, 401, 403, 409, 422, 503} <= statuses("post", path), path
+    for path, item in paths.items():
+        if "get" in item and item["get"]["tags"] == ["public"]:
+            assert 429 in statuses("get", path), path
+    # a route whose only parameter is a plain string cannot answer 422; it does not say so
+    assert 422 not in statuses("get", "/api/athletes/{bib}")
+    assert 422 not in statuses("post", "/api/readers/{reader_id}/start")
+    csv = paths["/api/races/{race_id}/results.csv"]["get"]["responses"]["200"]
+    assert list(csv["content"]) == ["text/csv"]
+
+
+async def test_limits_answer_the_error_body(client: httpx.AsyncClient) -> None:
+    auth = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "text/plain"}
+    big = await client.post("/api/readers/finish-main/reads", content=b"x" * 1001,
+                            headers=auth)
+    assert big.status_code == 413 and set(big.json()) == {"detail"}
+    odd = await client.post("/api/readers/finish-main/reads", content=b"x",
+                            headers={**auth, "Content-Type": "image/png"})
+    assert odd.status_code == 415 and set(odd.json()) == {"detail"}
+    answers = [await client.get("/api/races") for _ in range(8)]
+    assert answers[-1].status_code == 429 and set(answers[-1].json()) == {"detail"}
