@@ -54,20 +54,21 @@ def errors_as_answered(document: dict[str, Any]) -> dict[str, Any]:
     """FastAPI documents a 422 with its own body (HTTPValidationError, a list) for every route
     that takes a parameter and does not declare one. The app answers every 422 with `Error`
     (`_error_handlers`), and a route whose parameters are all plain strings never answers
-    422: that one is dropped, the others say `Error`."""
+    422: that one is dropped, the others say `Error`. Statuses are listed in order."""
     generated = "#/components/schemas/HTTPValidationError"
     for item in document.get("paths", {}).values():
         for operation in item.values():
             responses = operation.get("responses", {})
             body = responses.get("422", {}).get("content", {}).get("application/json", {})
-            if body.get("schema", {}).get("$ref") != generated:
-                continue
-            if "requestBody" in operation or not all(
-                    _plain_string(parameter) for parameter in operation.get("parameters", ())):
-                responses["422"] = {"description": ERRORS[422], "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            else:
-                del responses["422"]
+            if body.get("schema", {}).get("$ref") == generated:
+                if "requestBody" in operation or not all(
+                        _plain_string(parameter)
+                        for parameter in operation.get("parameters", ())):
+                    responses["422"] = {"description": ERRORS[422], "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                else:
+                    del responses["422"]
+            operation["responses"] = dict(sorted(responses.items()))
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
