@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 
 from api import ws
 from api.auth import Tokens
@@ -98,9 +99,12 @@ def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY,
     app = Gambero(title="Gambero", version="0.1.0", lifespan=lifespan, openapi_tags=TAGS,
                   description=DESCRIPTION)
     too_large = errors((413, f"request body over {max_body} bytes"))
-    for router in (public.router, timekeeper.router, records.router, readers.router,
-                   tokens.router, ws.router):
+    for router in (public.router, ws.router):
         app.include_router(router, responses=too_large)
+    # A token is looked up in the database: a route that takes one may find it down.
+    database = errors((503, ERRORS[503] + "; or the database did not answer"))
+    for router in (timekeeper.router, records.router, readers.router, tokens.router):
+        app.include_router(router, responses={**too_large, **database})
     _error_handlers(app)
     _pages(app, display)
     app.add_middleware(BodyLimit, limit=max_body)
@@ -129,6 +133,16 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(JournalUnavailable)
     async def unavailable(_: Request, error: JournalUnavailable) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, 503, headers={"Retry-After": "1"})
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(OSError)
+    async def database_down(_: Request, error: Exception) -> JSONResponse:
+        # A query of the server's own (tokens, the journal's newest entries, reader counts)
+        # when the database does not answer: the server is unavailable, not broken.
+        cause = str(getattr(error, "orig", None) or error).strip()
+        reason = cause.splitlines()[0] if cause else type(error).__name__
+        return JSONResponse({"detail": f"the database did not answer: {reason}"}, 503,
+                            headers={"Retry-After": "1"})
 
 
 def _pages(app: FastAPI, display: Path) -> None:

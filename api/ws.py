@@ -26,7 +26,7 @@ TRY_AGAIN_LATER = 1013
 @router.websocket("/ws/live")
 async def live(websocket: WebSocket,
                race: Annotated[list[str] | None, Query()] = None,
-               since: Annotated[int | None, Query()] = None,
+               since: Annotated[int | None, Query(ge=0, lt=1 << 63)] = None,
                token: Annotated[str | None, Query()] = None) -> None:
     runtime: Runtime = websocket.app.state.runtime
     known = {item.id for item in runtime.event.races}

@@ -55,8 +55,9 @@ ANSWER_TIMEOUT_S = 30.0
 
 class JournalUnavailable(RuntimeError):
     """The journal cannot take the submission now (the core stopped, or no commit answered in
-    time): nothing was acknowledged. What was sent may still land; sending it again is safe
-    (a read the journal holds already is answered as a duplicate)."""
+    time): nothing was acknowledged. What was sent may still land: a read sent again is then
+    answered as a duplicate, but an action would be journaled twice (a penalty adds up), so the
+    journal is to be looked at before an action is repeated."""
 
 
 class CommitFailed(JournalUnavailable):
@@ -237,9 +238,11 @@ class TimingCore:
         """Count a rejected record; journal it unless this reader has had its share of
         rejected lines this second (`timing.reject_limit`)."""
         pending.rejected += 1
+        if "\x00" in record.raw:  # PostgreSQL text holds no NUL (a summary keeps a raw too)
+            record = Rejected(record.raw.replace("\x00", "\\0"), record.reason, record.line)
         if self._rejects.admit(reader_id, record, now):
-            pending.entries.append(RejectedEntry(reader_id, record.raw.replace("\x00", "\\0"),
-                                                 record.reason, now, record.line))
+            pending.entries.append(RejectedEntry(reader_id, record.raw, record.reason, now,
+                                                 record.line))
         else:
             self._schedule_summaries()
 
@@ -314,8 +317,10 @@ class TimingCore:
             return await asyncio.wait_for(asyncio.shield(done), self.answer_timeout_s)
         except TimeoutError:
             raise JournalUnavailable(f"the journal did not answer within "
-                                     f"{self.answer_timeout_s:g} s: nothing is acknowledged; "
-                                     "send it again (what landed is a duplicate)") from None
+                                     f"{self.answer_timeout_s:g} s: nothing is acknowledged, "
+                                     "but it may still land: send reads again (a read that "
+                                     "landed is a duplicate); look in the journal before "
+                                     "repeating an action") from None
 
     async def _write_forever(self) -> None:
         """Commit batch after batch. Applying a committed batch to the standings, publishing it

@@ -11,6 +11,7 @@ from api.deps import RuntimeDep, ViewDep
 from api.rows import athlete_json, matches, race_json
 from api.schemas import AthleteOut, EventInfo, Health, Race, ResultsPage, errors
 from api.view import ResultsView
+from timing.limits import CATEGORY_MAX, NAME_MAX
 
 router = APIRouter(prefix="/api", tags=["public"], responses=errors(429))
 
@@ -49,9 +50,11 @@ def _race_id(view: ResultsView, race_id: str) -> str:
             summary="A race's results, filtered and paged",
             responses=errors((404, "unknown race"), 422))
 async def results(view: ViewDep, race_id: str,
-            gender: Annotated[str | None, Query(description="F, M or X")] = None,
-            category: Annotated[str | None, Query(description="e.g. F30-39")] = None,
+            gender: Annotated[str | None, Query(max_length=1, description="F, M or X")] = None,
+            category: Annotated[str | None, Query(max_length=CATEGORY_MAX,
+                                                  description="e.g. F30-39")] = None,
             q: Annotated[str | None, Query(
+                max_length=NAME_MAX,
                 description="a bib exactly, or part of a first or last name")] = None,
             offset: Annotated[int, Query(ge=0)] = 0,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:

@@ -129,8 +129,8 @@ async def _may_post(caller: PrincipalDep, reader_id: str) -> Principal:
 
 class JsonRead(BaseModel):
     chip: Chip
-    time_ms: int = Field(description="UTC epoch ms of the read; outside the event's days it is "
-                                     "journaled as a rejected line")
+    time_ms: int = Field(strict=True, description="UTC epoch ms of the read; outside the "
+                                                  "event's days it is journaled as a rejected line")
 
 
 class JsonReads(BaseModel):

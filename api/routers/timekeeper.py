@@ -51,7 +51,8 @@ async def whoami(caller: PrincipalDep) -> dict[str, Any]:
 
 
 class GunIn(BaseModel):
-    time_ms: int | None = Field(None, description="UTC epoch ms within the event's days "
+    time_ms: int | None = Field(None, strict=True,
+                                description="UTC epoch ms within the event's days "
                                                   "(docs/scoring.md, \"Limits\"); null = now")
     wave: Ident | None = None
     reason: Reason = ""
@@ -84,7 +85,8 @@ def in_event_days(core: TimingCore, time_ms: int | None, where: str) -> int:
 
 class ManualEntry(BaseModel):
     bib: Bib
-    time_ms: int | None = Field(None, description="UTC epoch ms within the event's days; "
+    time_ms: int | None = Field(None, strict=True,
+                                description="UTC epoch ms within the event's days; "
                                                   "null = now")
     point: Ident | None = Field(None, description="null = the finish")
 
@@ -145,7 +147,7 @@ class StatusIn(BaseModel):
 
 
 class PenaltyIn(BaseModel):
-    ms: int = Field(ge=0, lt=PENALTY_MAX_MS)
+    ms: int = Field(ge=0, lt=PENALTY_MAX_MS, strict=True)
     reason: Annotated[Reason, Field(min_length=1)]
 
 

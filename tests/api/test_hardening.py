@@ -204,3 +204,33 @@ async def test_9_a_reader_sending_garbage_cannot_grow_the_journal_without_bound(
     assert sum(line["lines"] for line in lines) == sent
     counts = await core.store.reader_counts(core.event_id)
     assert counts["finish-main"][1] == sent
+
+
+async def test_booleans_are_no_numbers(served: Served) -> None:
+    """JSON `true` is not 1 ms: pydantic's lax mode took it for one."""
+    penalty = await served.client.post("/api/athletes/1/penalty", headers=served.admin,
+                                       json={"ms": True, "reason": "x"})
+    assert penalty.status_code == 422 and "ms" in penalty.json()["detail"]
+    gun_at = await served.client.post("/api/races/mile/gun", headers=served.admin,
+                                      json={"time_ms": True})
+    assert gun_at.status_code == 422
+
+
+async def test_a_database_that_does_not_answer_is_a_503(served: Served,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    async def down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT", None, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(served.runtime.store, "latest", down)
+    answer = await served.client.get("/api/journal", headers=served.admin)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["detail"] == "the database did not answer: connection refused"
+
+
+async def test_search_terms_are_bounded(served: Served) -> None:
+    long = await served.client.get("/api/races/mile/results", params={"q": "x" * 201})
+    assert long.status_code == 422 and "q" in long.json()["detail"]
+    fine = await served.client.get("/api/races/mile/results", params={"q": "Ó Súill"})
+    assert fine.status_code == 200
