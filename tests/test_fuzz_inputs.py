@@ -29,32 +29,12 @@ from readers.protocols.manual import encode_manual, encode_manual_header
 from readers.protocols.p3 import encode_p3_passing
 from readers.protocols.raceresult import encode_raceresult
 from readers.protocols.ultra import encode_ultra
+from timing import limits
+from timing import participants as csv_files
 from timing.eventfile import EventFileError, parse_event_toml
-from timing.limits import (
-    AGE_MAX,
-    BAUD_MAX,
-    BIB_MAX,
-    CATEGORY_MAX,
-    CHIP_MAX,
-    CLOCK_OFFSET_MAX_MS,
-    DAY_MS,
-    DISTANCE_MAX_M,
-    ID_MAX,
-    LAPS_MAX,
-    NAME_MAX,
-    PENALTY_MAX_MS,
-    REASON_MAX,
-    WINDOW_DAYS_MAX,
-    TimeWindow,
-)
+from timing.limits import TimeWindow
 from timing.model import ADJUSTABLE_STATUSES, GENDERS, Athlete, Event, Problem
-from timing.participants import (
-    EXTRA_COLUMNS_MAX,
-    EXTRA_VALUE_MAX,
-    CsvHeaderError,
-    parse_adjustments,
-    parse_participants,
-)
+from timing.participants import CsvHeaderError, parse_adjustments, parse_participants
 from timing.reads import Read, Record, Rejected
 from timing.results import results_csv
 from timing.standings import Standings
@@ -331,14 +311,18 @@ def hostile_event(draw: st.DrawFn) -> str:
             entries.pop(key, None)
         else:
             entries[key] = draw(HOSTILE)
-    lines: list[str] = []
+    text = toml_text([(header, entries) for (header, _), entries in zip(BASE, tables,
+                                                                          strict=True)])
     if draw(st.integers(0, 19)) == 0:  # a whole section replaced by a value (if it parses)
-        lines.append(f"{draw(st.sampled_from(['races', 'points', 'readers', 'event']))} = "
-                     f"{toml_value(draw(HOSTILE))}")
-    for (header, _), entries in zip(BASE, tables, strict=True):
-        lines.append(header)
-        lines += [f"{key} = {toml_value(value)}" for key, value in entries.items()]
-    return "\n".join(lines) + "\n"
+        text = (f"{draw(st.sampled_from(['races', 'points', 'readers', 'event']))} = "
+                f"{toml_value(draw(HOSTILE))}\n{text}")
+    return text
+
+
+def toml_text(tables: list[tuple[str, dict[str, Any]]]) -> str:
+    return "".join(f"{header}\n" + "".join(f"{key} = {toml_value(value)}\n"
+                                           for key, value in table.items())
+                   for header, table in tables)
 
 
 def assert_printable(text: str, max_length: int, *, free: bool) -> None:
@@ -348,37 +332,34 @@ def assert_printable(text: str, max_length: int, *, free: bool) -> None:
 
 
 def assert_event_within_limits(event: Event) -> None:
-    assert_printable(event.name, NAME_MAX, free=True)
-    assert 0 <= event.window_days <= WINDOW_DAYS_MAX
+    assert_printable(event.name, limits.NAME_MAX, free=True)
+    assert 0 <= event.window_days <= limits.WINDOW_DAYS_MAX
     window = TimeWindow.around(event.date, event.timezone, event.window_days)
-    assert all(0 <= bound <= AGE_MAX for bound in event.age_bounds)
+    assert all(0 <= bound <= limits.AGE_MAX for bound in event.age_bounds)
     for point in event.points:
-        assert_printable(point.id, ID_MAX, free=False)
-        assert point.distance_m is None or 0 <= point.distance_m <= DISTANCE_MAX_M
+        assert_printable(point.id, limits.ID_MAX, free=False)
+        assert point.distance_m is None or 0 <= point.distance_m <= limits.DISTANCE_MAX_M
     for race in event.races:
-        assert_printable(race.id, ID_MAX, free=False)
-        assert_printable(race.name, NAME_MAX, free=True)
-        assert 1 <= race.laps <= LAPS_MAX and 0 <= race.min_lap_ms <= DAY_MS
-        assert race.distance_m is None or 0 <= race.distance_m <= DISTANCE_MAX_M
-        assert race.record_ms is None or 0 < race.record_ms < DAY_MS
+        assert_printable(race.id, limits.ID_MAX, free=False)
+        assert_printable(race.name, limits.NAME_MAX, free=True)
+        assert 1 <= race.laps <= limits.LAPS_MAX and 0 <= race.min_lap_ms <= limits.DAY_MS
+        assert race.distance_m is None or 0 <= race.distance_m <= limits.DISTANCE_MAX_M
+        assert race.record_ms is None or 0 < race.record_ms < limits.DAY_MS
         for gun in (race.gun_ms, *(wave.gun_ms for wave in race.waves)):
             assert gun is None or window.contains_ms(gun), (gun, str(window))
         for wave in race.waves:
-            assert_printable(wave.id, ID_MAX, free=False)
+            assert_printable(wave.id, limits.ID_MAX, free=False)
     for reader in event.readers:
-        assert_printable(reader.id, ID_MAX, free=False)
-        assert abs(reader.clock_offset_ms) <= CLOCK_OFFSET_MAX_MS
-        assert reader.baud is None or 1 <= reader.baud <= BAUD_MAX
+        assert_printable(reader.id, limits.ID_MAX, free=False)
+        assert abs(reader.clock_offset_ms) <= limits.CLOCK_OFFSET_MAX_MS
+        assert reader.baud is None or 1 <= reader.baud <= limits.BAUD_MAX
         for where in (reader.path, reader.port, reader.host):
             assert where is None or (len(where) <= 1000 and control_character(
                 where, free=False) is None)
 
 
 def test_the_fuzzed_base_event_is_valid() -> None:
-    assert_event_within_limits(parse_event_toml(
-        "\n".join(f"{header}\n" + "".join(f"{key} = {toml_value(value)}\n"
-                                           for key, value in table.items())
-                  for header, table in BASE)))
+    assert_event_within_limits(parse_event_toml(toml_text(BASE)))
 
 
 @FUZZ
@@ -399,8 +380,7 @@ def test_a_hostile_event_toml_is_an_event_within_limits_or_located_problems(text
 
 # -- participants.csv and adjustments.csv ---------------------------------------------------
 
-EVENT = parse_event_toml("\n".join(f"{header}\n" + "".join(
-    f"{key} = {toml_value(value)}\n" for key, value in table.items()) for header, table in BASE))
+EVENT = parse_event_toml(toml_text(BASE))
 
 CELL = st.one_of(
     st.text(max_size=12),
@@ -474,25 +454,25 @@ def assert_athletes_within_limits(athletes: list[Athlete], skipped: set[str]) ->
     chips = [chip.lower() for athlete in athletes for chip in athlete.chips]
     assert len(set(chips)) == len(chips)
     for athlete in athletes:
-        assert_printable(athlete.bib, BIB_MAX, free=False)
+        assert_printable(athlete.bib, limits.BIB_MAX, free=False)
         for name in (athlete.first_name, athlete.last_name, athlete.club, athlete.category):
-            assert len(name) <= NAME_MAX
+            assert len(name) <= limits.NAME_MAX
             if name:
-                assert_printable(name, NAME_MAX, free=True)
-        assert len(athlete.category) <= CATEGORY_MAX
+                assert_printable(name, limits.NAME_MAX, free=True)
+        assert len(athlete.category) <= limits.CATEGORY_MAX
         assert athlete.gender in GENDERS
         race = EVENT.race(athlete.race)
         assert athlete.wave is None or race.wave(athlete.wave) is not None
         for chip in athlete.chips:
-            assert_printable(chip, CHIP_MAX, free=False)
+            assert_printable(chip, limits.CHIP_MAX, free=False)
         assert athlete.birth_date is None or date(1900, 1, 1) <= athlete.birth_date <= EVENT.date
-        assert len(athlete.extra) <= EXTRA_COLUMNS_MAX
+        assert len(athlete.extra) <= csv_files.EXTRA_COLUMNS_MAX
         for key, value in athlete.extra:
-            assert len(key) <= ID_MAX and control_character(key, free=False) is None
-            assert len(value) <= EXTRA_VALUE_MAX and isolate_bidi(value) == value
+            assert len(key) <= limits.ID_MAX and control_character(key, free=False) is None
+            assert len(value) <= csv_files.EXTRA_VALUE_MAX and isolate_bidi(value) == value
             assert control_character(value, free=True) is None
     for bib in skipped:
-        assert_printable(bib, BIB_MAX, free=False)
+        assert_printable(bib, limits.BIB_MAX, free=False)
 
 
 @FUZZ
@@ -518,11 +498,11 @@ def test_hostile_participants_and_adjustments_stay_within_limits(
     assert_located(problems, "adjustments.csv")
     for adjustment in kept:
         assert adjustment.bib in bibs
-        assert 0 <= adjustment.penalty_ms < PENALTY_MAX_MS
+        assert 0 <= adjustment.penalty_ms < limits.PENALTY_MAX_MS
         assert adjustment.status is None or adjustment.status in ADJUSTABLE_STATUSES
-        assert len(adjustment.reason) <= REASON_MAX
+        assert len(adjustment.reason) <= limits.REASON_MAX
         if adjustment.reason:
-            assert_printable(adjustment.reason, REASON_MAX, free=True)
+            assert_printable(adjustment.reason, limits.REASON_MAX, free=True)
     # And the core takes them: standings and a results file with a row for each athlete.
     registered = {athlete.bib for athlete in athletes}
     theirs = [adjustment for adjustment in kept if adjustment.bib in registered]
