@@ -104,6 +104,13 @@ class LlrpParser:
         return [_tag_read(tag, self._number) for tag in tags]
 
 
+_EARLIEST_US = 0
+_LATEST_US = (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+              ) // timedelta(microseconds=1)
+"""LLRP counts microseconds since 1970 in an unsigned 64-bit field: past year 9999 no date
+can hold it (found by fuzzing: it raised OverflowError out of the parser)."""
+
+
 def _tag_read(tag: dict[str, Any], number: int) -> Record:
     epc = tag.get("EPC") or tag.get("EPC-96")
     chip = epc.decode("ascii").lower() if isinstance(epc, bytes) else str(epc or "").lower()
@@ -113,6 +120,9 @@ def _tag_read(tag: dict[str, Any], number: int) -> Record:
         return Rejected(shown, "tag report without an EPC", number)
     if not isinstance(micros, int):
         return Rejected(shown, "tag report without FirstSeenTimestampUTC", number)
+    if not _EARLIEST_US <= micros <= _LATEST_US:
+        return Rejected(shown, "FirstSeenTimestampUTC is not a date (years 1970 to 9999)",
+                        number)
     antenna = tag.get("AntennaID")
     rssi = tag.get("PeakRSSI")
     return Read(chip=chip, time=_EPOCH + timedelta(microseconds=micros),

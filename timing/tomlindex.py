@@ -14,7 +14,10 @@ import re
 Path = tuple[str | int, ...]
 """A location in the document: ("races", 0, "gun"), ("races", 1, "waves", 0, "id")."""
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$")
+_HEADER = re.compile(
+    r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"](?:[A-Za-z0-9_.\-\" ]*[A-Za-z0-9_.\-\"])?)\s*\]\]?\s*(#.*)?$")
+"""A table header's name ends on a character that is not a space: so a long line that starts
+with `[` and is no header fails in linear time (a lazy name before the spaces took quadratic time)."""
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
 
 
