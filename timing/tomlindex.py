@@ -17,7 +17,8 @@ Path = tuple[str | int, ...]
 _HEADER = re.compile(
     r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"](?:[A-Za-z0-9_.\-\" ]*[A-Za-z0-9_.\-\"])?)\s*\]\]?\s*(#.*)?$")
 """A table header's name ends on a character that is not a space: so a long line that starts
-with `[` and is no header fails in linear time (a lazy name before the spaces took quadratic time)."""
+with `[` and is no header fails in linear time (a lazy name before the spaces took quadratic
+time)."""
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
 
 
