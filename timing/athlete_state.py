@@ -67,6 +67,8 @@ class AthleteState:
     def remove_time(self, point: str, ms: int) -> None:
         times = self.times[point]
         del times[bisect_left(times, ms)]
+        if not times:  # no empty lists: the live path takes the last time of a point's list
+            del self.times[point]
 
     def gun_ms(self) -> int | None:
         return self.race.gun_for(self.athlete.wave)

@@ -473,7 +473,7 @@ class TimingCore:
                     continue
                 applied = self._apply(Journaled(first + offset, entry))
             except Exception as error:  # an error in Gambero itself: never stop the core
-                self._set_aside(first + offset, entry, describe_failure(error))
+                self._set_aside(first + offset, entry, describe_failure(error), error)
                 continue
             bibs |= applied.bibs
             races |= applied.races
@@ -492,10 +492,12 @@ class TimingCore:
             self.quarantine.void(target, item.seq)
         return applied
 
-    def _set_aside(self, seq: int, entry: Entry, error: str) -> Quarantined:
+    def _set_aside(self, seq: int, entry: Entry, error: str,
+                   raised: Exception | None = None) -> Quarantined:
         item = self.quarantine.add(seq, entry, error)
         log.error("journal entry %d (%s) cannot apply and is set aside: %s - see GET "
-                  "/api/quarantined and docs/operations.md", seq, item.summary, error)
+                  "/api/quarantined and docs/operations.md", seq, item.summary, error,
+                  exc_info=None if isinstance(raised, ActionError) else raised)
         return item
 
     async def _replay(self) -> None:

@@ -293,3 +293,17 @@ def test_a_voided_read_no_longer_counts() -> None:
     assert table.add_point_read("finish", at("09:09:00"), chip="ghost").kind == "unknown_chip"
     assert table.remove_point_read("finish", at("09:09:00"), chip="ghost")
     assert table.unknown_chips() == {}
+
+
+def test_a_point_left_without_reads_by_a_chip_swap_takes_the_next_read() -> None:
+    """Found by the soak test: a chip with bib 1's only finish read is moved to bib 2, then a
+    hand time for bib 1 at the finish comes: its finish times were an empty list, and the live
+    path read the last of them (IndexError: the core set the hand time aside)."""
+    table = standings(athlete("1", "a1", "spare"), athlete("2", "b2"))
+    table.add_point_read("finish", at("09:06:00"), chip="spare")
+    table.assign_chip("2", "spare")
+    outcome = table.add_point_read("finish", at("09:07:00"), bib="1")
+    assert outcome.kind == "athlete" and outcome.changed
+    assert table.result("1").gun_ms == 420_000 and table.result("2").gun_ms == 360_000
+    table.assign_chip("1", "spare")  # and back: both reads are bib 1's, the first counts
+    assert table.result("1").gun_ms == 360_000 and table.result("2").status == "DNS"
