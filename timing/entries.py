@@ -33,6 +33,8 @@ ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", 
 
 INT32 = 1 << 31
 INT64 = 1 << 63
+_INT32_MIN, _INT32_MAX = -INT32, INT32 - 1
+_INT64_MIN, _INT64_MAX = -INT64, INT64 - 1
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
@@ -122,18 +124,24 @@ def decode_time(micros: int, kind: str) -> tuple[datetime, bool]:
 def unstorable(read: Read) -> str | None:
     """Why the journal cannot keep `read` as a read (a field its column cannot hold), or None.
     Such a read is journaled as a rejected line instead: never lost, and never a commit that
-    fails, which would fail every other reader's reads committed with it."""
-    problem = text_problem(read.chip, "chip code", CHIP_MAX, free=False)
-    if problem is None and read.bib is not None:
-        problem = text_problem(read.bib, "bib", BIB_MAX, free=False)
-    if problem is None and read.reader is not None:
-        problem = text_problem(read.reader, "device id", DEVICE_MAX, free=False)
-    if problem is not None:
-        return problem
-    for name, value, bound in (("record number", read.sequence, INT64),
-                               ("antenna", read.antenna, INT32), ("line", read.line, INT32)):
-        if value is not None and not -bound <= value < bound:
-            return f"{name} {value} out of range"
+    fails, which would fail every other reader's reads committed with it. On the ingest path
+    (every read): plain comparisons first, the detailed reason only for a read that fails."""
+    chip, bib, device = read.chip, read.bib, read.reader
+    if (len(chip) > CHIP_MAX or not chip.isprintable()
+            or (bib is not None and (len(bib) > BIB_MAX or not bib.isprintable()))
+            or (device is not None and (len(device) > DEVICE_MAX
+                                        or not device.isprintable()))):
+        return (text_problem(chip, "chip code", CHIP_MAX, free=False)
+                or (bib is not None and text_problem(bib, "bib", BIB_MAX, free=False))
+                or (device is not None and text_problem(device, "device id", DEVICE_MAX,
+                                                        free=False)) or None)
+    sequence, antenna, line = read.sequence, read.antenna, read.line
+    if sequence is not None and not _INT64_MIN <= sequence <= _INT64_MAX:
+        return f"record number {sequence} out of range"
+    if antenna is not None and not _INT32_MIN <= antenna <= _INT32_MAX:
+        return f"antenna {antenna} out of range"
+    if not _INT32_MIN <= line <= _INT32_MAX:
+        return f"line {line} out of range"
     return None
 
 
