@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -54,6 +56,22 @@ async def served(database_url: str, monkeypatch: pytest.MonkeyPatch,
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gambero") as client:
             yield Served(app, client, app.state.runtime)
+
+
+@contextlib.asynccontextmanager
+async def app_with_pages(tmp_path: Path, **limits: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over a display/ folder of one page and one static file, on SQLite, with the
+    given limits (`max_body`, `public_rate`, `public_burst`); GAMBERO_ADMIN_TOKEN must be set."""
+    display = tmp_path / "display"
+    (display / "static").mkdir(parents=True)
+    (display / "scoreboard.html").write_text("<h1>scoreboard</h1>", encoding="utf-8")
+    (display / "static" / "app.js").write_text("console.log(1)", encoding="utf-8")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"
+    app = create_app(lambda: running(url, EXAMPLE, Options()), display=display, **limits)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://g") as http:
+            yield http
 
 
 def reader_file(reader_id: str) -> bytes:

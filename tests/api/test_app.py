@@ -15,24 +15,15 @@ from api.app import create_app
 from api.runtime import Options
 from api.server import ADMIN_ENV, running
 
-from .conftest import ADMIN, EXAMPLE
+from .conftest import ADMIN, app_with_pages
 
 
 @pytest.fixture
 async def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                  ) -> AsyncIterator[httpx.AsyncClient]:
     monkeypatch.setenv(ADMIN_ENV, ADMIN)
-    display = tmp_path / "display"
-    (display / "static").mkdir(parents=True)
-    (display / "scoreboard.html").write_text("<h1>scoreboard</h1>", encoding="utf-8")
-    (display / "static" / "app.js").write_text("console.log(1)", encoding="utf-8")
-    url = f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"
-    app = create_app(lambda: running(url, EXAMPLE, Options()), display=display,
-                     max_body=1000, public_rate=1.0, public_burst=5)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://g") as http:
-            yield http
+    async with app_with_pages(tmp_path, max_body=1000, public_rate=1.0, public_burst=5) as http:
+        yield http
 
 
 async def test_pages_are_served_where_display_has_them(client: httpx.AsyncClient) -> None:

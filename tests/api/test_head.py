@@ -10,11 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.app import create_app
 from api.runtime import Options
-from api.server import ADMIN_ENV, running
+from api.server import ADMIN_ENV
 
-from .conftest import ADMIN, EXAMPLE, Served
+from .conftest import ADMIN, EXAMPLE, Served, app_with_pages
 from .uvicorn_server import serving
 
 PUBLIC = ["/api/health", "/api/event", "/api/races", "/api/races/mile/results?limit=3",
@@ -58,19 +57,10 @@ async def test_head_where_get_is_not_allowed_answers_as_get_would(served: Served
 
 @pytest.fixture
 async def pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                ) -> AsyncIterator[httpx.AsyncClient]:
+                 ) -> AsyncIterator[httpx.AsyncClient]:
     monkeypatch.setenv(ADMIN_ENV, ADMIN)
-    display = tmp_path / "display"
-    (display / "static").mkdir(parents=True)
-    (display / "scoreboard.html").write_text("<h1>scoreboard</h1>", encoding="utf-8")
-    (display / "static" / "app.js").write_text("console.log(1)", encoding="utf-8")
-    url = f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"
-    app = create_app(lambda: running(url, EXAMPLE, Options()), display=display,
-                     public_rate=1.0, public_burst=3)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://g") as http:
-            yield http
+    async with app_with_pages(tmp_path, public_rate=1.0, public_burst=3) as http:
+        yield http
 
 
 async def test_pages_and_static_files_answer_head(pages: httpx.AsyncClient) -> None:
