@@ -125,18 +125,17 @@ class TimingCore:
         """Journal entries that could not be applied (`timing.quarantine`)."""
         self._rejects = RejectLimit()
         self._summaries: asyncio.TimerHandle | None = None
-        self._flushes: set[asyncio.Task[int]] = set()
         self._seen: set[DedupKey] = set()
         """Identities of the reads in the journal (committed)."""
         self._in_flight: dict[DedupKey, asyncio.Future[int]] = {}
         """Identities of reads submitted and not yet committed -> their commit's answer."""
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._alone: deque[_Pending] = deque()
+        """Submissions of a batch whose commit failed, each committed on its own next, so that
+        one that cannot be stored fails no other."""
         self._in_commit: list[_Pending] = []
         self._committed: tuple[list[_Pending], int, list[Entry]] | None = None
         """Committed, not yet applied, published and answered."""
-        """Submissions of a batch whose commit failed, each committed on its own next, so that
-        one that cannot be stored fails no other."""
         self._writer: asyncio.Task[None] | None = None
         self._release_writer: Release | None = None
 
@@ -254,19 +253,15 @@ class TimingCore:
                 1.0 - (time.time() % 1.0) + 0.01, self._flush_summaries)
 
     def _flush_summaries(self, everything: bool = False) -> None:
+        """Queue the summaries due (nobody waits for their commit: a failure is logged). Put
+        straight on the queue, so that a stopping core commits them before it stops."""
         self._summaries = None
         due = self._rejects.summaries(None if everything else _now_ms())
-        if due:
+        if due and self._writer is not None and not self._writer.done():
             pending = _Pending(list(due), [], asyncio.get_running_loop().create_future())
-            task = asyncio.ensure_future(self._enqueue(pending))
-            self._flushes.add(task)
-            task.add_done_callback(self._flushed)
+            pending.done.add_done_callback(_say_if_lost)
+            self._queue.put_nowait(pending)
         self._schedule_summaries()
-
-    def _flushed(self, task: asyncio.Task[int]) -> None:
-        self._flushes.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a summary of rejected lines was not journaled: %s", task.exception())
 
     async def _after_repeats(self, reader_id: str, repeats: list[tuple[asyncio.Future[int], Read]],
                              answer: Submitted, received_ms: int | None,
@@ -509,6 +504,11 @@ class TimingCore:
             log.error("journal entry %d (%s) cannot apply and is set aside: %s - see GET "
                       "/api/quarantined, `gambero db check` and docs/operations.md", aside.seq,
                       aside.summary, aside.error)
+
+
+def _say_if_lost(done: asyncio.Future[int]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.error("a summary of rejected lines was not journaled: %s", done.exception())
 
 
 def _shown(read: Read) -> str:
