@@ -130,6 +130,9 @@ class TimingCore:
         self._in_flight: dict[DedupKey, asyncio.Future[int]] = {}
         """Identities of reads submitted and not yet committed -> their commit's answer."""
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._acting = asyncio.Lock()
+        """Held by an action from its check until it is applied: two desks registering the
+        same bib at once both passed the check and the second then could not apply."""
         self._alone: deque[_Pending] = deque()
         """Submissions of a batch whose commit failed, each committed on its own next, so that
         one that cannot be stored fails no other."""
@@ -287,13 +290,14 @@ class TimingCore:
     async def act(self, action: ActionEntry) -> int:
         """Journal a timekeeper's action; refused (ActionError) before journaling if it cannot
         apply. Returns its sequence number once durable."""
-        check_action(self.standings, action)
-        target = voided_seq(action)
-        if target is not None and not self.quarantine.is_open(target):
-            raise ActionError(f"void: entry {target} is not set aside as one that could not "
-                              "apply (GET /api/quarantined lists those)")
-        pending = _Pending([action], [], asyncio.get_running_loop().create_future())
-        return await self._enqueue(pending)
+        async with self._acting:  # checked against every action before it, applied
+            check_action(self.standings, action)
+            target = voided_seq(action)
+            if target is not None and not self.quarantine.is_open(target):
+                raise ActionError(f"void: entry {target} is not set aside as one that could "
+                                  "not apply (GET /api/quarantined lists those)")
+            pending = _Pending([action], [], asyncio.get_running_loop().create_future())
+            return await self._enqueue(pending)
 
     # -- the writer ----------------------------------------------------------------------------
 

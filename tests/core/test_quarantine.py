@@ -19,9 +19,10 @@ from timing.entries import (
     RejectedEntry,
     add_reader,
     gun,
+    register,
     void_entry,
 )
-from timing.model import ReaderConfig
+from timing.model import Athlete, ReaderConfig
 from timing.reads import Read, Rejected
 from timing.results import results_csv
 from timing.store import Store
@@ -258,3 +259,19 @@ async def test_a_summary_is_journaled_when_the_garbage_stops(store: Store) -> No
 def test_void_entry_names_its_target() -> None:
     action = void_entry(12, reason="r")
     assert isinstance(action, ActionEntry) and action.payload == {"seq": 12}
+
+
+async def test_actions_at_once_are_checked_one_after_the_other(store: Store) -> None:
+    """Found by the soak test: two imports registering the same new bib at once both passed
+    the check, and the second was journaled and then could not apply (set aside)."""
+    core = await TimingCore.start(store, await imported(store))
+    try:
+        newcomer = Athlete("950", "Nuova", "Iscritta", "F", "kids")
+        results = await asyncio.gather(*(core.act(register(newcomer)) for _ in range(5)),
+                                       return_exceptions=True)
+        assert sum(isinstance(result, int) for result in results) == 1
+        assert all("already registered" in str(result) for result in results
+                   if not isinstance(result, int))
+        assert core.quarantine.open() == []
+    finally:
+        await core.stop()
