@@ -3,6 +3,8 @@ free text, bidi controls closed), and how many rejected lines a reader has journ
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
@@ -107,3 +109,27 @@ def test_rejected_lines_journaled_per_reader_and_second_within_bounds() -> None:
     assert summary.raw == "y" and summary.line == 49 and summary.received_ms == 1_999
     assert limit.summaries(None) == [] and not limit.counting()
     assert limit.admit("r", Rejected("x", "same", 1), 2_000)    # a new second
+
+
+def test_the_results_csv_of_gambero_score_runs_no_formula() -> None:
+    """Issue 12, case 4: a name such as `=HYPERLINK(...)` was written verbatim. The CSV
+    `gambero score` writes (`timing.results.results_csv`) neutralises it; numbers stay."""
+    from dataclasses import replace
+
+    from timing.results import results_csv, spreadsheet_safe
+
+    from .factory import at, athlete, standings
+
+    names = ['=HYPERLINK("http://x","y")', "+1+cmd|'/C calc'!A0", "@SUM(1+1)", "-2+3",
+             "Rossi"]
+    table = standings(*(replace(athlete(str(n + 1), f"c{n}"), last_name=name)
+                        for n, name in enumerate(names)))
+    table.add_point_read("finish", at("09:06:00"), chip="c0")
+    text = results_csv(table.event, table.results())
+    shown = {row["bib"]: row["last_name"] for row in csv.DictReader(io.StringIO(text))}
+    assert shown == {str(n + 1): ("'" + name if name[0] in "=+-@" else name)
+                     for n, name in enumerate(names)}
+    assert shown["5"] == "Rossi"
+    assert [spreadsheet_safe(value) for value in ("-5", "+3.5", "-", "6:40", "", "'=x")] == \
+        ["-5", "+3.5", "'-", "6:40", "", "'=x"]
+    assert spreadsheet_safe("\tTab") == "'\tTab" and spreadsheet_safe("\rCR") == "'\rCR"
