@@ -44,7 +44,7 @@ def poison(database: Path) -> int:
 
 
 def test_a_poisoned_journal_starts_and_the_console_raises_the_alarm(
-        server: Server, desktop: Page, artifacts: Path) -> None:
+        server: Server, desktop: Page, phone: Page, artifacts: Path) -> None:
     start = now_ms()
     server.fire_gun("mile", start - 400_000)
     server.read("finish-main", "1", start)
@@ -60,6 +60,16 @@ def test_a_poisoned_journal_starts_and_the_console_raises_the_alarm(
     expect(alarms).to_contain_text("more than a day")
     expect(alarms).to_contain_text(f"Journal entry {first + 2} (gun:")
     console.screenshot(path=str(artifacts / "console-quarantined.png"), full_page=True)
+    # On a phone, in the longest language: the summaries' long values wrap, nothing is cut.
+    phone.goto(f"{server.url}/console?lang=de")
+    phone.get_by_label("Token").fill(ADMIN_TOKEN)
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#alarms li").nth(3)).to_contain_text(f"Journaleintrag {first + 2}")
+    phone.evaluate("window.scrollTo(0, 0)")
+    cut = phone.evaluate("""() => [...document.querySelectorAll('#alarms li')]
+        .filter(item => item.scrollWidth > item.clientWidth + 1).length""")
+    assert cut == 0
+    phone.screenshot(path=str(artifacts / "console-quarantined-phone-de.png"))
     rows = server.get("/api/races/mile/results")["rows"]
     winner = next(row for row in rows if row["bib"] == "1")
     assert winner["status"] == "FIN" and winner["gun_time"] == "6:40"
