@@ -107,14 +107,14 @@ def _check_athlete(standings: Standings, action: ActionEntry) -> None:
 def athlete_problem(athlete: Athlete) -> str | None:
     """Why `athlete` cannot be kept as a participant (a field too long for its column, or
     holding characters it may not), or None."""
-    checks = [(athlete.bib, "bib", BIB_MAX, False), (athlete.first_name, "first_name",
-                                                      NAME_MAX, True),
+    if not athlete.bib:
+        return "no bib"
+    checks = [(athlete.bib, "bib", BIB_MAX, False),
+              (athlete.first_name, "first_name", NAME_MAX, True),
               (athlete.last_name, "last_name", NAME_MAX, True),
               (athlete.club, "club", NAME_MAX, True),
               (athlete.category, "category", CATEGORY_MAX, True),
               *((chip, "chip code", CHIP_MAX, False) for chip in athlete.chips)]
-    if not athlete.bib:
-        return "no bib"
     for value, field, limit, free in checks:
         problem = text_problem(value, field, limit, free=free)
         if problem is not None:
