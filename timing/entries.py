@@ -29,7 +29,7 @@ ClockKind = Literal["local", "utc", "undated"]
 """How a stored reader time is to be read back (see `timing.reads`)."""
 
 ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void",
-                     "reader"]
+                     "reader", "reassign", "alarm"]
 
 INT32 = 1 << 31
 INT64 = 1 << 63
@@ -215,6 +215,14 @@ def voided_seq(entry: ActionEntry) -> int | None:
     return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
+def acknowledge(alarm: str, measure: float | None = None, *, actor: str = "", at_ms: int = 0,
+                reason: str = "") -> ActionEntry:
+    """A timekeeper has seen the alarm `alarm` (its stable key, e.g. "reader:finish-1:drift")
+    at `measure` (how bad it was then, where it has a size: the alarm comes back only worse).
+    Journaled for the record of who saw what when; the standings do not change."""
+    return ActionEntry("alarm", {"alarm": alarm, "measure": measure}, actor, at_ms, reason)
+
+
 def register(athlete: Athlete, *, actor: str = "", at_ms: int = 0,
              reason: str = "") -> ActionEntry:
     """A participant added during the event (late registration at the desk)."""
@@ -390,6 +398,8 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
                 applied.bibs.add(owner)
         elif entry.action == "reader":
             standings.add_reader(checked_reader(payload))  # its reads come later
+        elif entry.action == "alarm":
+            return  # an acknowledgement: for the desk and the record, not the results
         else:
             raise ActionError(f"unknown action {entry.action!r}")
     except (KeyError, ValueError, TypeError, ArithmeticError) as error:

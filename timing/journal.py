@@ -19,11 +19,13 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -180,6 +182,14 @@ class JournalRow(Base):
         UniqueConstraint("event_id", "reader_key", "reader_time", "dedup"),
         # No index on chip: the one query by chip compares lower(chip), which it would not
         # serve, and random chip codes made every append rewrite pages all over it (0005).
+        # Partial indexes hold only the few rows that are not chip reads (0007): the desk's
+        # lookups (actions by name, hand-timed entries by bib) without a scan of millions of
+        # reads, and appends of chip reads never touch them.
+        Index("ix_journal_actions", "event_id", "action",
+              sqlite_where=text("action IS NOT NULL"),
+              postgresql_where=text("action IS NOT NULL")),
+        Index("ix_journal_bibs", "event_id", "bib", sqlite_where=text("bib IS NOT NULL"),
+              postgresql_where=text("bib IS NOT NULL")),
     )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),

@@ -290,6 +290,16 @@ class Store:
             result = await connection.execute(query.order_by(_JOURNAL.c.seq.desc()).limit(limit))
             return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
 
+    async def actions(self, event_id: int, names: Sequence[str]) -> list[Journaled]:
+        """Every action named in `names` (e.g. "alarm", "gun"), in journal order."""
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
+                                       _JOURNAL.c.kind == "action",
+                                       _JOURNAL.c.action.in_(list(names)))
+                .order_by(_JOURNAL.c.seq))
+            return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
+
     async def reads_of_chips(self, event_id: int, chips: Sequence[str]
                              ) -> list[tuple[str, str, int, str]]:
         """(reader id, chip, reader time, clock) of every read of `chips` (compared in lower

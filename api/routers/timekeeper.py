@@ -1,12 +1,11 @@
-"""Race operations (token: timekeeper or admin): guns, hand timing, statuses, penalties,
+"""Race operations (token: timekeeper or admin): hand timing, statuses, penalties,
 participant edits, chips. Each is a journal action taken through the core, which refuses
 (409) what cannot apply before anything is journaled."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -14,16 +13,14 @@ from pydantic import BaseModel, Field
 
 from api.auth import PrincipalDep, TimekeeperDep
 from api.deps import CoreDep, RuntimeDep
-from api.schemas import Bib, Chip, Ident, Name, Reason, Row, errors
+from api.schemas import Bib, Chip, Ident, Reason, Row, errors
 from api.view import RowMaker
 from timing.checks import check_action
 from timing.core import TimingCore
-from timing.entries import ActionEntry, adjustment_of, assign_chip, edit, gun, penalty
+from timing.entries import ActionEntry, adjustment_of, assign_chip, penalty
 from timing.entries import set_status as status_action
-from timing.limits import CATEGORY_MAX, ID_MAX, PENALTY_MAX_MS
-from timing.model import GENDERS
+from timing.limits import PENALTY_MAX_MS
 from timing.reads import Read
-from timing.rules import category_for
 from timing.what_if import Placing
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses=errors(401))
@@ -31,7 +28,6 @@ NO_BIB = (404, "no athlete with that bib")
 REFUSED = (409, "the action cannot apply (nothing journaled)")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EARLIEST_BIRTH = date(1900, 1, 1)
 DryRun = Annotated[bool, Query(description="preview: journal nothing, answer the changes")]
 
 
@@ -50,28 +46,8 @@ async def whoami(caller: PrincipalDep) -> dict[str, Any]:
     return {"role": caller.role, "reader": caller.reader, "label": caller.label}
 
 
-class GunIn(BaseModel):
-    time_ms: int | None = Field(None, strict=True,
-                                description="UTC epoch ms within the event's days "
-                                                  "(docs/scoring.md, \"Limits\"); null = now")
-    wave: Ident | None = None
-    reason: Reason = ""
-
-
 class Done(BaseModel):
     seq: int = Field(description="the journal sequence number of the action")
-
-
-@router.post("/races/{race_id}/gun", response_model=Done, summary="Fire or correct a gun",
-             responses=errors(400, 403, (404, "unknown race"), REFUSED, 422, 503))
-async def fire_gun(core: CoreDep, caller: TimekeeperDep, race_id: str, body: GunIn
-                   ) -> dict[str, Any]:
-    if race_id not in {race.id for race in core.event.races}:
-        raise HTTPException(404, f"no race {race_id!r}")
-    moment = in_event_days(core, body.time_ms, "body.time_ms")
-    seq = await core.act(gun(race_id, moment, wave=body.wave, actor=caller.actor,
-                             at_ms=now_ms(), reason=body.reason))
-    return {"seq": seq}
 
 
 def in_event_days(core: TimingCore, time_ms: int | None, where: str) -> int:
@@ -171,7 +147,7 @@ class ActionDone(Done):
              responses=errors(400, 403, NO_BIB, REFUSED, 422, 503))
 async def set_status(core: CoreDep, caller: TimekeeperDep, bib: str, body: StatusIn,
                      dry_run: DryRun = False) -> dict[str, Any]:
-    action = status_action(_bib(core, bib), body.status, actor=caller.actor, at_ms=now_ms(),
+    action = status_action(known_bib(core, bib), body.status, actor=caller.actor, at_ms=now_ms(),
                            reason=body.reason)
     return await _act(core, action, bib, dry_run)
 
@@ -181,12 +157,12 @@ async def set_status(core: CoreDep, caller: TimekeeperDep, bib: str, body: Statu
              responses=errors(400, 403, NO_BIB, REFUSED, 422, 503))
 async def add_penalty(core: CoreDep, caller: TimekeeperDep, bib: str, body: PenaltyIn,
                       dry_run: DryRun = False) -> dict[str, Any]:
-    action = penalty(_bib(core, bib), body.ms / 1000, actor=caller.actor, at_ms=now_ms(),
+    action = penalty(known_bib(core, bib), body.ms / 1000, actor=caller.actor, at_ms=now_ms(),
                      reason=body.reason)
     return await _act(core, action, bib, dry_run)
 
 
-def _bib(core: TimingCore, bib: str) -> str:
+def known_bib(core: TimingCore, bib: str) -> str:
     if not core.standings.has_athlete(bib):
         raise HTTPException(404, f"no athlete with bib {bib!r}")
     return bib
@@ -217,61 +193,6 @@ def _shown(placing: Placing) -> dict[str, Any]:
             "category_place": placing.category_place, "status": placing.status}
 
 
-class AthleteEdit(BaseModel):
-    first_name: Name | None = None
-    last_name: Name | None = None
-    gender: str | None = Field(None, max_length=1, description="F, M or X")
-    birth_date: str | None = Field(None, max_length=10,
-                                   description="YYYY-MM-DD, or \"\" to clear")
-    club: Name | None = None
-    race: Ident | None = None
-    wave: Annotated[str, Field(max_length=ID_MAX)] | None = Field(None,
-                                                                  description="\"\" for none")
-    category: Annotated[Name, Field(max_length=CATEGORY_MAX)] | None = Field(
-        None, description="\"\" to compute it from the birth date")
-    reason: Reason = ""
-
-
-@router.patch("/athletes/{bib}", response_model=ActionDone, summary="Edit a participant",
-              responses=errors((400, "a value the event does not know (gender, birth date, "
-                                     "race, wave), or a body that cannot be read"), 403, NO_BIB,
-                               REFUSED, 422, 503))
-async def edit_athlete(core: CoreDep, caller: TimekeeperDep, bib: str, body: AthleteEdit
-                       ) -> dict[str, Any]:
-    athlete = core.standings.athlete(_bib(core, bib))
-    changes: dict[str, Any] = {key: value for key, value in body.model_dump().items()
-                               if value is not None and key != "reason"}
-    if "gender" in changes:
-        changes["gender"] = changes["gender"].upper()
-        if changes["gender"] not in GENDERS:
-            raise HTTPException(400, f"gender must be F, M or X, not {body.gender!r}")
-    if "birth_date" in changes:
-        try:
-            changes["birth_date"] = (datetime.strptime(changes["birth_date"], "%Y-%m-%d").date()
-                                     if changes["birth_date"] else None)
-        except ValueError:
-            raise HTTPException(400, f"birth_date must be YYYY-MM-DD, not "
-                                     f"{body.birth_date!r}") from None
-        born = changes["birth_date"]
-        if born is not None and not EARLIEST_BIRTH <= born <= core.event.date:
-            raise HTTPException(400, f"birth_date {born} is not between {EARLIEST_BIRTH} and "
-                                     f"the event date {core.event.date}")
-    race_ids = {race.id for race in core.event.races}
-    if "race" in changes and changes["race"] not in race_ids:
-        raise HTTPException(400, f"no race {changes['race']!r} (races: {', '.join(race_ids)})")
-    if "wave" in changes:
-        changes["wave"] = changes["wave"] or None
-        race = core.standings.race(changes.get("race", athlete.race))
-        if changes["wave"] is not None and race.wave(changes["wave"]) is None:
-            raise HTTPException(400, f"race {race.id} has no wave {changes['wave']!r}")
-    updated = replace(athlete, **changes)
-    if not body.category and {"gender", "birth_date"} & changes.keys():
-        updated = replace(updated, category=category_for(
-            updated.gender, updated.birth_date, core.event.date, core.event.age_bounds))
-    seq = await core.act(edit(updated, actor=caller.actor, at_ms=now_ms(), reason=body.reason))
-    return {"seq": seq, "row": RowMaker(core.standings).row(bib)}
-
-
 class ChipIn(BaseModel):
     chip: Chip
     bib: Bib
@@ -282,7 +203,7 @@ class ChipIn(BaseModel):
              summary="Assign a chip to a bib, moving it from whoever had it",
              responses=errors(400, 403, NO_BIB, REFUSED, 422, 503))
 async def chips(core: CoreDep, caller: TimekeeperDep, body: ChipIn) -> dict[str, Any]:
-    bib = _bib(core, body.bib)
+    bib = known_bib(core, body.bib)
     seq = await core.act(assign_chip(bib, body.chip.strip(), move=True, actor=caller.actor,
                                      at_ms=now_ms(), reason=body.reason))
     return {"seq": seq, "row": RowMaker(core.standings).row(bib)}

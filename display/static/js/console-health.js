@@ -1,8 +1,7 @@
 // Console: reader health (connected, reads/s, clock drift) and journal entries set aside
-// (GET /api/quarantined), as alarms at the top of the page, and the journal of actions (who
-// did what, when).
+// (GET /api/quarantined), as alarms at the top of the page.
 import { t } from "./i18n.js";
-import { el, throttle } from "./page.js";
+import { el } from "./page.js";
 import { formatTimeOfDay } from "./timefmt.js";
 
 const STALE_READS_MS = 5 * 60 * 1000;
@@ -23,7 +22,6 @@ export function readerAlarm(reader, now) {
 export function setupHealth(ctx) {
   const readerBox = document.getElementById("reader-list");
   const alarms = document.getElementById("alarms");
-  const journalBox = document.getElementById("journal-list");
   const zone = ctx.event.timezone;
   let readerAlarms = [];
   let setAside = [];
@@ -75,25 +73,9 @@ export function setupHealth(ctx) {
     }
   }
 
-  const refreshJournal = throttle(async () => {
-    try {
-      const entries = await ctx.call("/api/journal?kind=action&limit=50");
-      journalBox.replaceChildren(entries.length ? el("table", {},
-        el("thead", {}, el("tr", {}, el("th", { class: "num" }, "#"), el("th", {}, t("when")),
-          el("th", {}, t("who")), el("th", {}, t("what")))),
-        el("tbody", {}, ...entries.map((entry) => el("tr", {},
-          el("td", { class: "num" }, String(entry.seq)), el("td", {}, formatTimeOfDay(entry.at_ms, zone)),
-          el("td", {}, entry.actor || ""), el("td", {}, entry.summary))))) :
-        el("p", { class: "muted" }, t("no_actions")));
-    } catch (error) {
-      journalBox.replaceChildren(el("p", { class: "error" }, `${t("error")}: ${error.message}`));
-    }
-  }, 1500);
-
   loadReaders();
   loadQuarantined();
-  refreshJournal();
   setInterval(loadReaders, 15000);
   setInterval(loadQuarantined, 15000);
-  return { showReaders, refreshJournal };
+  return { showReaders };
 }

@@ -3,7 +3,9 @@
 // The token stays in this tab (sessionStorage) until "log out".
 import { setupEntry, setupHand } from "./console-entry.js";
 import { setupHealth } from "./console-health.js";
-import { setupChanges, setupChips, setupGun } from "./console-ops.js";
+import { setupGun } from "./console-gun.js";
+import { setupJournal } from "./console-journal.js";
+import { setupChanges, setupChips } from "./console-ops.js";
 import { t } from "./i18n.js";
 import { LiveClient } from "./live.js";
 import { api, initPage, loadRaces, serverClockOffset, showLiveStatus } from "./page.js";
@@ -40,11 +42,12 @@ async function openDesk(token, who) {
   setupChanges(ctx);
   const chips = setupChips(ctx);
   const health = setupHealth(ctx);
+  const journal = setupJournal(ctx);
   const client = new LiveClient({
     location, token,
-    onSnapshot: () => { health.refreshJournal(); },
+    onSnapshot: () => { journal.refresh(); },
     onDelta: (message) => {
-      health.refreshJournal();
+      journal.refresh();
       if (message.reload && message.reload.length) gun.refresh();
     },
     onHealth: (message) => health.showReaders(message.readers || []),

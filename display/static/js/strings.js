@@ -1,6 +1,13 @@
 // Every text the pages show, in English, Italian and German. Keys missing in a language fall
-// back to English (tests/js/i18n.test.mjs checks that none is missing).
-export const STRINGS = {
+// back to English (tests/js/i18n.test.mjs checks that none is missing). The console's desk
+// features keep their texts in their own modules (strings-*.js), merged here.
+import { ALARM_STRINGS } from "./strings-alarms.js";
+import { DESK_STRINGS } from "./strings-desk.js";
+import { GUN_STRINGS } from "./strings-gun.js";
+import { JOURNAL_STRINGS } from "./strings-journal.js";
+import { PEOPLE_STRINGS } from "./strings-people.js";
+
+const PAGE_STRINGS = {
   en: {
     language: "Language", loading: "Loading…", error: "Error", skip_to_content: "Skip to content",
     results: "Results", scoreboard: "Scoreboard", announcer: "Announcer", console: "Timekeeper console",
@@ -201,3 +208,20 @@ export const STRINGS = {
     journal: "Journal der Aktionen", when: "Wann", who: "Wer", what: "Was", no_actions: "Noch keine Aktionen.",
   },
 };
+
+/** Every module's texts in one table per language; a key defined twice is an error. */
+function merged(...tables) {
+  const all = { en: {}, it: {}, de: {} };
+  for (const table of tables) {
+    for (const [language, texts] of Object.entries(table)) {
+      for (const [key, text] of Object.entries(texts)) {
+        if (key in all[language]) throw new Error(`string ${key} is defined twice`);
+        all[language][key] = text;
+      }
+    }
+  }
+  return all;
+}
+
+export const STRINGS = merged(PAGE_STRINGS, ALARM_STRINGS, DESK_STRINGS, GUN_STRINGS,
+  JOURNAL_STRINGS, PEOPLE_STRINGS);
