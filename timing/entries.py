@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Literal
 
 from timing.limits import (
@@ -21,12 +21,10 @@ from timing.limits import (
     clock_offset_problem,
 )
 from timing.model import Adjustment, Athlete, ReaderConfig, Status
-from timing.reads import UNDATED_BASE, Read
+from timing.reads import Read
 from timing.standings import ReadOutcome, Standings
+from timing.stored_time import ClockKind, decode_time, encode_time
 from timing.text import text_problem
-
-ClockKind = Literal["local", "utc", "undated"]
-"""How a stored reader time is to be read back (see `timing.reads`)."""
 
 ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void",
                      "reader", "reassign", "alarm"]
@@ -35,10 +33,6 @@ INT32 = 1 << 31
 INT64 = 1 << 63
 _INT32_MIN, _INT32_MAX = -INT32, INT32 - 1
 _INT64_MIN, _INT64_MAX = -INT64, INT64 - 1
-_EPOCH_NAIVE = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MS = timedelta(milliseconds=1)
-_ONE_US = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,26 +94,7 @@ class Applied:
     outcome: ReadOutcome | None = None
 
 
-# -- reader times as stored ------------------------------------------------------------------
-
-def encode_time(read: Read) -> tuple[int, ClockKind]:
-    """A read's own time as (integer microseconds, kind), exactly reversible by `decode_time`."""
-    moment = read.time
-    if moment.tzinfo is not None:
-        return (moment - _EPOCH_UTC) // _ONE_US, "utc"
-    if not read.dated:
-        return (moment - UNDATED_BASE) // _ONE_US, "undated"
-    return (moment - _EPOCH_NAIVE) // _ONE_US, "local"
-
-
-def decode_time(micros: int, kind: str) -> tuple[datetime, bool]:
-    """(`Read.time`, `Read.dated`) from what `encode_time` gave."""
-    if kind == "utc":
-        return _EPOCH_UTC + timedelta(microseconds=micros), True
-    if kind == "undated":
-        return UNDATED_BASE + timedelta(microseconds=micros), False
-    return _EPOCH_NAIVE + timedelta(microseconds=micros), True
-
+# -- reads as stored ---------------------------------------------------------------------------
 
 def unstorable(read: Read) -> str | None:
     """Why the journal cannot keep `read` as a read (a field its column cannot hold), or None.

@@ -20,13 +20,14 @@ from sqlalchemy import select
 
 from readers.protocols.ipico import IpicoParser, encode_ipico
 from timing.core import TimingCore
-from timing.entries import ReadEntry, encode_time
+from timing.entries import ReadEntry
 from timing.eventfile import EventFiles
 from timing.journal import JournalRow
 from timing.reads import Read, Rejected
 from timing.results import results_csv
 from timing.standings import Standings
 from timing.store import Store
+from timing.stored_time import encode_time
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 60.0

@@ -21,10 +21,8 @@ from timing.entries import (
     apply,
     apply_all,
     assign_chip,
-    decode_time,
     dedup_key,
     edit,
-    encode_time,
     gun,
     penalty,
     register,
@@ -35,6 +33,7 @@ from timing.entries import (
 from timing.reads import Read, undated_time
 from timing.results import results_csv
 from timing.standings import Standings
+from timing.stored_time import decode_time, encode_time
 
 from .factory import CLOCK, at, athlete, event, race
 
