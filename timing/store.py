@@ -24,7 +24,6 @@ from timing.entries import (
     Journaled,
     ReadEntry,
     RejectedEntry,
-    decode_time,
     stored_form,
 )
 from timing.event_rows import ImportReport, load_event_rows, save_event
@@ -33,6 +32,7 @@ from timing.journal import EventRow, JournalRow, TokenRow
 from timing.model import Adjustment, Athlete, Event
 from timing.reads import Read
 from timing.sqlite_append import SqliteAppender
+from timing.stored_time import decode_time
 
 DATABASE_FILE = "gambero.db"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
