@@ -8,6 +8,7 @@ more, text too long for its column or holding control characters.
 
 from __future__ import annotations
 
+from timing.corrections import correction_problem
 from timing.entries import (
     ActionEntry,
     ActionError,
@@ -66,8 +67,13 @@ def check_action(standings: Standings, action: ActionEntry) -> None:
         if not 0 <= seconds * 1000 < PENALTY_MAX_MS:
             raise ActionError(f"penalty: seconds must be a number from 0 to under a day, not "
                               f"{payload.get('seconds')!r}")
-    elif action.action == "void" and "reader" not in payload and voided_seq(action) is None:
-        raise ActionError(f"void: {payload.get('seq')!r} is no journal sequence number")
+    elif action.action == "void" and "reader" not in payload:
+        if voided_seq(action) is None:
+            raise ActionError(f"void: {payload.get('seq')!r} is no journal sequence number")
+    elif action.action in ("void", "reassign"):
+        problem = correction_problem(standings, action.action, payload)
+        if problem is not None:
+            raise ActionError(f"{action.action}: {problem}")
 
 
 def _check_gun(standings: Standings, action: ActionEntry) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from timing.corrections import apply_correction, read_payload
 from timing.limits import (
     BIB_MAX,
     CHIP_MAX,
@@ -23,7 +24,7 @@ from timing.limits import (
 from timing.model import Adjustment, Athlete, ReaderConfig, Status
 from timing.reads import Read
 from timing.standings import ReadOutcome, Standings
-from timing.stored_time import ClockKind, decode_time, encode_time
+from timing.stored_time import ClockKind, encode_time
 from timing.text import text_problem
 
 ActionName = Literal["gun", "status", "penalty", "chip", "participant", "edit", "void",
@@ -142,9 +143,13 @@ def dedup_text(read: Read, micros: int, kind: ClockKind) -> str:
 # -- actions ---------------------------------------------------------------------------------
 
 def gun(race: str, time_ms: int | None, *, wave: str | None = None, actor: str = "",
-        at_ms: int = 0, reason: str = "") -> ActionEntry:
-    return ActionEntry("gun", {"race": race, "wave": wave, "time_ms": time_ms}, actor, at_ms,
-                       reason)
+        at_ms: int = 0, reason: str = "", correct: bool = False) -> ActionEntry:
+    """`correct`: the gun was set already and this moves it on purpose (kept for the record;
+    the payload holds the key only then, as journals before it have none)."""
+    payload: dict[str, object] = {"race": race, "wave": wave, "time_ms": time_ms}
+    if correct:
+        payload["correct"] = True
+    return ActionEntry("gun", payload, actor, at_ms, reason)
 
 
 def set_status(bib: str, status: Status | None, *, actor: str = "", at_ms: int = 0,
@@ -165,14 +170,20 @@ def assign_chip(bib: str, chip: str, *, move: bool = False, actor: str = "", at_
     return ActionEntry("chip", {"bib": bib, "chip": chip, "move": move}, actor, at_ms, reason)
 
 
-def void(reader_id: str, read: Read, *, seq: int | None = None, actor: str = "", at_ms: int = 0,
+def void(reader_id: str, read: Read, *, seq: int, actor: str = "", at_ms: int = 0,
          reason: str = "") -> ActionEntry:
-    """A correction: the read (journal entry `seq`) no longer counts. The read stays in the
-    journal; this entry says it is void."""
-    micros, clock = encode_time(read)
-    payload: dict[str, object] = {"reader": reader_id, "chip": read.chip, "bib": read.bib,
-                                  "time": micros, "clock": clock, "seq": seq}
-    return ActionEntry("void", payload, actor, at_ms, reason)
+    """A correction: the read (journal entry `seq`, as it counts now) no longer counts. The
+    read stays in the journal; this entry says it is void (`timing.corrections`)."""
+    return ActionEntry("void", read_payload(seq, reader_id, read), actor, at_ms, reason)
+
+
+def reassign(reader_id: str, read: Read, to_bib: str, *, seq: int, actor: str = "",
+             at_ms: int = 0, reason: str = "") -> ActionEntry:
+    """A correction: the read (journal entry `seq`) of a bib nobody has counts for `to_bib`,
+    at the same point and time (`timing.corrections`)."""
+    payload = read_payload(seq, reader_id, read)
+    payload["to_bib"] = to_bib
+    return ActionEntry("reassign", payload, actor, at_ms, reason)
 
 
 def void_entry(seq: int, *, actor: str = "", at_ms: int = 0, reason: str = "") -> ActionEntry:
@@ -359,18 +370,11 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
             else:
                 standings.update_athlete(athlete)
             applied.bibs.add(athlete.bib)
-        elif entry.action == "void":
+        elif entry.action in ("void", "reassign"):
             if voided_seq(entry) is not None:
                 return  # an entry that never applied: nothing changes (the core notes it)
-            moment, dated = decode_time(int(str(payload["time"])), str(payload["clock"]))
-            voided_bib = payload.get("bib")
-            read = Read(str(payload.get("chip") or ""), moment, dated,
-                        bib=None if voided_bib is None else str(voided_bib))
-            if not standings.remove_read(str(payload["reader"]), read):
-                raise ActionError(f"void: no such read ({payload.get('seq')})")
-            owner = standings.chip_owner(read.chip) if read.bib is None else read.bib
-            if owner is not None:
-                applied.bibs.add(owner)
+            applied.bibs.update(apply_correction(standings, entry.action, payload,
+                                                 applied.seq))
         elif entry.action == "reader":
             standings.add_reader(checked_reader(payload))  # its reads come later
         elif entry.action == "alarm":

@@ -61,6 +61,12 @@ class ReadLog:
             return False
         return True
 
+    def has(self, key: str, point: str, ms: int) -> bool:
+        """Whether `key` has a read at `point` at `ms`."""
+        code = self._codes.get(point)
+        logged = self._reads.get(key)
+        return code is not None and logged is not None and (ms << POINT_BITS | code) in logged
+
     def reads(self, key: str) -> Iterator[tuple[str, int]]:
         """(point id, ms) of every read of `key`."""
         points = self._points

@@ -73,6 +73,9 @@ class Standings(StandingsResults):
         """Chip as written -> its identity (saves lower-casing each read)."""
         self._places = Places()
         self._unsettled: dict[str, AthleteState] = {}
+        self.voided: dict[int, int] = {}
+        """Journal entry corrected (a read voided or given to another bib: `timing.corrections`)
+        -> the correction's entry."""
         for athlete in athletes:
             self.add_athlete(athlete)
         for adjustment in adjustments:
@@ -238,6 +241,17 @@ class Standings(StandingsResults):
         point, offset_ms = located
         return self.remove_point_read(point, self.clock.read_ms(read) + offset_ms,
                                       chip=read.chip, bib=read.bib)
+
+    def has_read(self, reader_id: str, read: Read) -> bool:
+        """Whether `read` from `reader_id` counts now (it came, and no void took it away)."""
+        located = self._reader_point.get(reader_id)
+        if located is None:
+            return False
+        point, offset_ms = located
+        ms = self.clock.read_ms(read) + offset_ms
+        if not EARLIEST_MS <= ms <= LATEST_MS:
+            return False
+        return self._log.has(self._key(read.chip, read.bib), point, ms)
 
     def remove_point_read(self, point: str, ms: int, *, chip: str = "",
                           bib: str | None = None) -> bool:
