@@ -242,16 +242,20 @@ class Standings(StandingsResults):
         return self.remove_point_read(point, self.clock.read_ms(read) + offset_ms,
                                       chip=read.chip, bib=read.bib)
 
-    def has_read(self, reader_id: str, read: Read) -> bool:
-        """Whether `read` from `reader_id` counts now (it came, and no void took it away)."""
+    def placed(self, reader_id: str, read: Read) -> tuple[str, int] | None:
+        """(point, ms since 1970 UTC with the reader's clock offset) where `read` counts; None
+        for a reader the event does not have or a time no date can show."""
         located = self._reader_point.get(reader_id)
         if located is None:
-            return False
+            return None
         point, offset_ms = located
         ms = self.clock.read_ms(read) + offset_ms
-        if not EARLIEST_MS <= ms <= LATEST_MS:
-            return False
-        return self._log.has(self._key(read.chip, read.bib), point, ms)
+        return (point, ms) if EARLIEST_MS <= ms <= LATEST_MS else None
+
+    def has_read(self, reader_id: str, read: Read) -> bool:
+        """Whether `read` from `reader_id` counts now (it came, and no void took it away)."""
+        placed = self.placed(reader_id, read)
+        return placed is not None and self._log.has(self._key(read.chip, read.bib), *placed)
 
     def remove_point_read(self, point: str, ms: int, *, chip: str = "",
                           bib: str | None = None) -> bool:

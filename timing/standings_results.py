@@ -6,10 +6,11 @@ reads fed so far (`settle` first).
 
 from __future__ import annotations
 
-from timing import what_if
+from timing import gun_preview, what_if
 from timing.athlete_state import AthleteState, derive
-from timing.model import Adjustment, Event
+from timing.model import Adjustment, Event, Race
 from timing.places import Places
+from timing.read_log import times_of
 from timing.results import ResultRow, sort_rows
 from timing.rules import passings
 
@@ -19,6 +20,8 @@ class StandingsResults:
     _states: dict[str, AthleteState]
     """Bib -> the athlete's state (kept by `Standings`)."""
     _places: Places
+    _races: dict[str, Race]
+    """Race id -> the race with its current guns (kept by `Standings`)."""
 
     def settle(self) -> None:
         """Bring every athlete up to date (`Standings.settle`)."""
@@ -85,6 +88,36 @@ class StandingsResults:
             trial.status_override = None
         else:
             trial.adjust(adjustment)
+        derive(trial)
+        race = state.race.id
+        return what_if.changes(state, trial, (other for other in self._states.values()
+                                              if other.race.id == race), self._places.place)
+
+    def preview_gun(self, race_id: str, gun_ms: int | None, wave_id: str | None = None
+                    ) -> gun_preview.GunPreview:
+        """What `set_gun(race_id, gun_ms, wave_id)` would do, doing nothing: the athletes of
+        the race whose place or status would change (`timing.gun_preview`)."""
+        self.settle()
+        return gun_preview.gun_changes(
+            (state for state in self._states.values() if state.race.id == race_id),
+            self._races[race_id], wave_id, gun_ms, self._places.place)
+
+    def preview_times(self, bib: str, point: str, *, remove_ms: int | None = None,
+                      add_ms: int | None = None) -> list[what_if.Change]:
+        """What taking the time `remove_ms` away from `bib` at `point` and/or giving them
+        `add_ms` there would do (a read voided or given to them), doing nothing: as
+        `preview_adjustment`."""
+        self.settle()
+        state = self._states[bib]
+        trial = state.copy()
+        times = list(state.times.get(point, ()))
+        if remove_ms is not None:
+            times.remove(remove_ms)
+        if add_ms is not None:
+            times.append(add_ms)
+        trial.times = {**state.times, point: times_of(sorted(times))}
+        if not times:
+            del trial.times[point]
         derive(trial)
         race = state.race.id
         return what_if.changes(state, trial, (other for other in self._states.values()

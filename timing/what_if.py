@@ -24,12 +24,14 @@ Placer = Callable[[RankKey, int], int]
 
 
 class Placing(NamedTuple):
-    """An athlete's places (overall, gender, category: None when not placed) and status."""
+    """An athlete's places (overall, gender, category: None when not placed), status and
+    ranking time (ms: their gun or chip time as the race ranks, penalties included)."""
 
     place: int | None
     gender_place: int | None
     category_place: int | None
     status: Status
+    time_ms: int | None = None
 
 
 class Change(NamedTuple):
@@ -68,8 +70,8 @@ def changes(before: AthleteState, after: AthleteState, race: Iterable[AthleteSta
             if any(shifts):
                 now = [place(key, ms) for key in state.rank_groups]
                 moved = [now_place + shift for now_place, shift in zip(now, shifts, strict=True)]
-                found.append(Change(state.athlete, _placing(now, state.status),
-                                    _placing(moved, state.status)))
+                found.append(Change(state.athlete, _placing(now, state.status, ms),
+                                    _placing(moved, state.status, ms)))
     return sorted((change for change in found if change.before != change.after),
                   key=lambda change: result_order(change.after.place, change.after.status,
                                                   change.athlete.bib))
@@ -79,11 +81,11 @@ def placing(state: AthleteState, place: Placer) -> Placing:
     ms = state.rank_ms
     if ms is None:
         return Placing(None, None, None, state.status)
-    return _placing([place(key, ms) for key in state.rank_groups], state.status)
+    return _placing([place(key, ms) for key in state.rank_groups], state.status, ms)
 
 
-def _placing(places: list[int], status: Status) -> Placing:
+def _placing(places: list[int], status: Status, ms: int) -> Placing:
     # A finisher's groups are overall, gender and, when they have one, category
     # (`timing.places.rank_keys`).
-    return Placing(places[0], places[1], places[2] if len(places) > 2 else None, status)
+    return Placing(places[0], places[1], places[2] if len(places) > 2 else None, status, ms)
 

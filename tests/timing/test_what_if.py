@@ -20,7 +20,8 @@ View = dict[str, Any]
 
 def view(row: ResultRow) -> View:
     return {"place": row.place, "gender_place": row.gender_place,
-            "category_place": row.category_place, "status": row.status}
+            "category_place": row.category_place, "status": row.status,
+            "time_ms": row.gun_ms}  # the race ranks by gun time: the ranking time
 
 
 def previewed(table: Standings, action: ActionEntry) -> list[tuple[str, View, View]]:
@@ -81,7 +82,10 @@ def test_a_penalty_moves_the_athlete_back_past_the_ones_it_now_trails() -> None:
     answer = check(table, penalty("1", 35, reason="cut the course"))  # 09:06:35: sixth
     assert [bib for bib, _, _ in answer] == ["2", "3", "4", "5", "6", "1"]
     assert answer[-1][2]["place"] == 6
-    assert [bib for bib, _, _ in check(table, penalty("10", 60, reason="r"))] == []  # last
+    # The last finisher keeps their place; the preview still shows their new time.
+    [(bib, before, after)] = check(table, penalty("10", 60, reason="r"))
+    assert bib == "10" and before["place"] == after["place"]
+    assert after["time_ms"] - before["time_ms"] == 60_000
     assert check(table, penalty("11", 60, reason="r")) == []  # a DNF: no place to lose
 
 
