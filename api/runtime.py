@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.broadcast import Broadcaster
+from api.file_problems import FileProblems
 from api.live import Frame, FrameSource
 from api.live_readers import LiveReaders
 from api.readers import IngestReaders, ReaderManager
@@ -66,6 +67,9 @@ class Runtime:
     """Web-only: the `api.fanout.Follower` keeping the rows current."""
     frame_source: FrameSource | None = None
     """With a core: what turns its deltas into frames (and keeps `state` current)."""
+    file_problems: FileProblems | None = None
+    """The problems in the event's files when last imported (`api.file_problems`); None when
+    no file was read (served from the database alone)."""
 
     @classmethod
     async def start(cls, store: Store, event_id: int, options: Options | None = None) -> Runtime:

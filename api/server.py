@@ -13,11 +13,13 @@ from pathlib import Path
 
 from api.auth import Tokens
 from api.fanout import RedisUnreachable
+from api.file_problems import FileProblems, start_lines
 from api.runtime import Options, Runtime
 from gambero.database import ERRORS as DATABASE_ERRORS
 from gambero.database import failure_reason, shown_url
 from readers.protocols import FORMATS
 from timing.eventfile import EventFileError, load_event
+from timing.model import Problem
 from timing.participants import CsvHeaderError
 from timing.store import Store
 from timing.writer_lock import WriterBusy
@@ -110,9 +112,11 @@ def database_failed(url: str, error: BaseException) -> ServeError:
 
 
 async def find_event(store: Store, event_file: Path | None, name: str | None,
-                     do_import: bool = True) -> int:
+                     do_import: bool = True) -> tuple[int, list[Problem] | None]:
     """The event to serve: `event_file` imported (or re-imported) first (`do_import`; else only
-    its name is used), else the event called `name`, else the database's only event."""
+    its name is used), else the event called `name`, else the database's only event. With the
+    problems found in the event's files (None: no file read)."""
+    problems: list[Problem] | None = None
     if event_file is not None:
         try:
             files = load_event(event_file, FORMATS)
@@ -122,18 +126,18 @@ async def find_event(store: Store, event_file: Path | None, name: str | None,
                              f"{event_file} and start again", status=2) from None
         if do_import:
             report = await store.import_event(files, str(event_file.resolve()))
-            return report.event_id
-        name = files.event.name
+            return report.event_id, files.problems
+        name, problems = files.event.name, files.problems
     events = await store.event_ids()
     if name is not None:
         if name not in events:
             raise ServeError(f"no event called {name!r} in the database "
                              f"(events: {', '.join(events) or 'none'})", status=2)
-        return events[name]
+        return events[name], problems
     if len(events) != 1:
         raise ServeError(f"the database holds {len(events)} events: give EVENT.toml or "
                          "--event NAME", status=2)
-    return next(iter(events.values()))
+    return next(iter(events.values())), problems
 
 
 @asynccontextmanager
@@ -149,8 +153,8 @@ async def running(url: str, event_file: Path | None, options: Options, *,
         raise database_failed(url, error) from error
     try:
         try:
-            event_id = await find_event(store, event_file, event_name,
-                                        do_import=not options.web_only)
+            event_id, problems = await find_event(store, event_file, event_name,
+                                                  do_import=not options.web_only)
             made = None
             if not options.web_only:
                 try:
@@ -178,6 +182,11 @@ async def running(url: str, event_file: Path | None, options: Options, *,
             raise ServeError(f"{error} - check REDIS_URL, and that Redis is running") from None
         except DATABASE_ERRORS as error:
             raise database_failed(url, error) from error
+        if problems is not None and event_file is not None:
+            runtime.file_problems = FileProblems.found(str(event_file), problems)
+            if not options.web_only:  # the process that imported says so, as `gambero import`
+                for line in start_lines(problems):
+                    say(line)
         try:
             yield runtime
         finally:

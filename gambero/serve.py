@@ -7,7 +7,10 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from timing.store import Store
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -96,6 +99,10 @@ def _serve(args: argparse.Namespace) -> int:
                          started=started, uvicorn_options=UVICORN_WEBSOCKETS)
 
 
+class _Refused(Exception):
+    """The token cannot be made; the message says why and what to do."""
+
+
 def _token_create(args: argparse.Namespace) -> int:
     from api.auth import Tokens
     from gambero import database
@@ -105,11 +112,16 @@ def _token_create(args: argparse.Namespace) -> int:
         print("gambero token create: a reader token needs --reader ID; other roles take none",
               file=sys.stderr)
         return EXIT_UNUSABLE_INPUT
+    if args.event is not None and not args.event.is_file():
+        print(f"gambero token create: {args.event}: no such file", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
     url = database.database_url(args.event.parent if args.event is not None else None)
 
     async def create() -> str:
         store = await Store.open(url)
         try:
+            if args.reader is not None:
+                await _check_reader(store, args.event, args.reader)
             _, token = await Tokens(store).create(args.role, args.reader, args.label)
             return token
         finally:
@@ -117,6 +129,9 @@ def _token_create(args: argparse.Namespace) -> int:
 
     try:
         token = asyncio.run(create())
+    except _Refused as error:
+        print(f"gambero token create: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
     except database.ERRORS as error:
         print(f"gambero token create: database {database.shown_url(url)}: "
               f"{database.failure_reason(error)}", file=sys.stderr)
@@ -124,3 +139,43 @@ def _token_create(args: argparse.Namespace) -> int:
     print(token)
     print(f"{args.role} token made (shown once; only its hash is stored)", file=sys.stderr)
     return EXIT_OK
+
+
+async def _check_reader(store: Store, event_file: Path | None, reader: str) -> None:
+    """Refuse a reader token for a reader the event does not have: those of EVENT.toml, and
+    those of the event in the database (imported, or added later through the API and
+    journaled). Without EVENT.toml, every event the database holds (usually one)."""
+    from readers.protocols import FORMATS
+    from timing.entries import ActionEntry
+    from timing.eventfile import EventFileError, load_event
+    from timing.participants import CsvHeaderError
+
+    known: set[str] = set()
+    events = await store.event_ids()
+    if event_file is not None:
+        try:
+            event = load_event(event_file, FORMATS).event
+        except (EventFileError, CsvHeaderError) as error:
+            raise _Refused(f"{error} - cannot check the reader {reader!r} against "
+                           f"{event_file}: fix it first") from None
+        known.update(config.id for config in event.readers)
+        names = [event.name]
+    else:
+        names = list(events)
+        if not names:
+            raise _Refused(f"the database holds no event to check the reader {reader!r} "
+                           "against - give EVENT.toml, or import the event first (gambero "
+                           "import EVENT.toml)")
+    for name in names:
+        if name not in events:
+            continue  # not imported yet: event.toml's readers are the event's
+        loaded = await store.load(events[name])
+        known.update(config.id for config in loaded.event.readers)
+        for item in await store.actions(events[name], ["reader"]):
+            if isinstance(item.entry, ActionEntry):
+                known.add(str(item.entry.payload.get("id")))
+    if reader not in known:
+        shown = ("the event " if len(names) == 1 else "the events ") + ", ".join(map(repr, names))
+        raise _Refused(f"no reader {reader!r} in {shown} (readers: "
+                       f"{', '.join(sorted(known)) or 'none'}) - give one of these, or add the "
+                       "reader first (in event.toml, or with POST /api/readers)")

@@ -10,10 +10,12 @@ from pydantic import BaseModel, Field
 
 from api.auth import TimekeeperDep
 from api.deps import CoreDep, RuntimeDep
+from api.file_problems import PARTICIPANTS_FILE, FileProblems
 from api.routers.timekeeper import now_ms
 from api.schemas import errors
 from timing.entries import ActionError, RejectedEntry, edit, register
 from timing.event_rows import COMPARED_FIELDS
+from timing.model import Problem
 from timing.participants import CsvHeaderError, parse_participants
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses=errors(401, 403))
@@ -114,10 +116,11 @@ class ImportReport(BaseModel):
                  "text/csv": {"schema": {"type": "string"}},
                  "multipart/form-data": {"schema": {"type": "object", "properties": {
                      "file": {"type": "string", "format": "binary"}}}}}}})
-async def participants(request: Request, core: CoreDep, caller: TimekeeperDep
-                       ) -> dict[str, Any]:
+async def participants(request: Request, runtime: RuntimeDep, core: CoreDep,
+                       caller: TimekeeperDep) -> dict[str, Any]:
     """Rows are matched by bib: new bibs are registered, changed ones edited (each a journal
-    action); bibs missing from the file are left as they are (nobody is withdrawn)."""
+    action); bibs missing from the file are left as they are (nobody is withdrawn). Its
+    problems become those `GET /api/participants/problems` lists."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         async with request.form() as form:  # closes the uploaded file's spool afterwards
             upload = form.get("file")
@@ -132,11 +135,10 @@ async def participants(request: Request, core: CoreDep, caller: TimekeeperDep
         raise HTTPException(400, f"not UTF-8 text ({error.reason} at byte {error.start})"
                             ) from None
     try:
-        athletes, problems = parse_participants(text, core.event, "participants.csv")
+        athletes, problems = parse_participants(text, core.event, PARTICIPANTS_FILE)
     except CsvHeaderError as error:
         raise HTTPException(400, str(error.problem)) from None
-    report: dict[str, Any] = {"added": [], "changed": {}, "unchanged": 0,
-                              "problems": [str(problem) for problem in problems]}
+    report: dict[str, Any] = {"added": [], "changed": {}, "unchanged": 0, "problems": []}
     for athlete in athletes:
         try:
             if not core.standings.has_athlete(athlete.bib):
@@ -153,7 +155,12 @@ async def participants(request: Request, core: CoreDep, caller: TimekeeperDep
             await core.act(edit(athlete, actor=caller.actor, at_ms=now_ms(),
                                 reason="participants import"))
         except ActionError as error:  # this row cannot apply: say so, import the others
-            report["problems"].append(f"participants.csv: bib {athlete.bib}: {error}")
+            problems.append(Problem(PARTICIPANTS_FILE, None, f"bib {athlete.bib}: {error}"))
             continue
         report["changed"][athlete.bib] = changed
+    report["problems"] = [str(problem) for problem in problems]
+    source = "POST /api/participants"
+    runtime.file_problems = (FileProblems.found(source, problems)
+                             if runtime.file_problems is None
+                             else runtime.file_problems.with_participants(source, problems))
     return report

@@ -8,7 +8,10 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from api.auth import AdminDep, Tokens
+from api.deps import RuntimeDep
+from api.runtime import Runtime
 from api.schemas import Ident, Name, Role, errors
+from timing.entries import ActionEntry
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"],
                    responses=errors(401, (403, "not an admin token")))
@@ -34,19 +37,36 @@ class TokenOut(BaseModel):
     revoked_ms: int | None
 
 
+async def event_readers(runtime: Runtime) -> set[str]:
+    """The event's readers: event.toml's, those this process runs, and those added later
+    (journaled, perhaps by the core's process while this one is web-only)."""
+    known = {reader.id for reader in runtime.event.readers}
+    known.update(health.id for health in runtime.readers.health())
+    for item in await runtime.store.actions(runtime.event_id, ["reader"]):
+        entry = item.entry
+        if isinstance(entry, ActionEntry):
+            known.add(str(entry.payload.get("id")))
+    return known
+
+
 def _tokens(request: Request) -> Tokens:
     tokens: Tokens = request.app.state.tokens
     return tokens
 
 
 @router.post("", response_model=TokenMade, status_code=201, summary="Make a token",
-             responses=errors((400, "no such reader, a reader named for another role, or a "
-                                    "body that cannot be read"),
-                              422))
-async def create(request: Request, _: AdminDep, body: TokenIn) -> dict[str, Any]:
-    runtime = request.app.state.runtime
-    if body.reader is not None and body.reader not in {r.id for r in runtime.readers.health()}:
-        raise HTTPException(400, f"no reader {body.reader!r} in this event")
+             responses=errors((400, "a reader the event does not have, a reader named for "
+                                    "another role, or a body that cannot be read"),
+                              422, 503))
+async def create(request: Request, runtime: RuntimeDep, _: AdminDep, body: TokenIn
+                 ) -> dict[str, Any]:
+    if body.reader is not None:
+        known = await event_readers(runtime)
+        if body.reader not in known:
+            raise HTTPException(400, f"reader: no reader {body.reader!r} in the event "
+                                     f"{runtime.event.name!r} (readers: "
+                                     f"{', '.join(sorted(known)) or 'none'}; add one with "
+                                     "POST /api/readers)")
     try:
         token_id, token = await _tokens(request).create(body.role, body.reader, body.label)
     except ValueError as error:
