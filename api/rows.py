@@ -17,11 +17,11 @@ from typing import Any
 
 from timing.model import Event, Race
 from timing.results import (
-    BASE_COLUMNS,
     NON_FINISHER_ORDER,
     ResultRow,
     csv_fields,
     header,
+    split_points,
     spreadsheet_safe,
 )
 from timing.rules import bib_order, format_duration
@@ -33,7 +33,7 @@ MILE_M = 1609.344
 
 def split_columns(event: Event) -> list[str]:
     """The split point ids that have a CSV column, in the CSV's order."""
-    return [column.removeprefix("split_") for column in header(event)[len(BASE_COLUMNS):]]
+    return split_points(event)
 
 
 def row_json(row: ResultRow, race: Race, columns: Sequence[str], split_points: Sequence[str],

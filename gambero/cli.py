@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import cast
 
-from gambero import db_check, demo, readers_cli, serve
+from gambero import db_check, demo, readers_cli, results_cmd, serve
 from gambero.offline import score_event, shown_raw
 from readers.protocols import FORMATS, make_parser
 from timing.eventfile import EventFileError, load_event
@@ -47,6 +47,7 @@ def _argument_parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--output", type=Path, metavar="FILE",
                        help="write the results CSV to FILE instead of standard output")
     score.set_defaults(run=_score)
+    results_cmd.add_command(commands)
 
     parse = commands.add_parser(
         "parse", help="decode a reader's raw output into one JSON read per line",

@@ -110,7 +110,7 @@ def test_reader_clocks_offsets_and_undated_times(tmp_path: Path) -> None:
     assert any("backup.txt:2: unknown chip ghost (1 reads" in m for m in messages)
     assert any("hand.csv:4: no participant has bib 99 (1 reads" in m for m in messages)
     csv_text = results_csv(report.files.event, table.results())
-    assert csv_text.splitlines()[1] == "r,1,1,Ada,Rossi,F,1,,,FIN,6:01,5:51,1"
+    assert csv_text.splitlines()[1] == "r,1,1,Ada,Rossi,F,1,,,FIN,6:01,5:51,1,,"  # club, penalty
     assert report.summary() == ("4 athletes, 3 finishers: 9 reads, 5 passings, 1 unknown chips "
                                 "(1 reads), 1 rejected lines, 3 problems reported")
 

@@ -77,7 +77,7 @@ def test_example_results_follow_the_reference_scorer(
 def test_example_csv_layout(example_run: subprocess.CompletedProcess[str]) -> None:
     lines = example_run.stdout.splitlines()
     assert lines[0] == ("race,place,bib,first_name,last_name,gender,gender_place,category,"
-                        "category_place,status,gun_time,chip_time,laps,split_half")
+                        "category_place,status,gun_time,chip_time,laps,split_half,club,penalty")
     rows = list(csv.DictReader(io.StringIO(example_run.stdout)))
     races = [row["race"] for row in rows]
     assert races == sorted(races, key=["mile", "kids"].index)  # event.toml order
@@ -94,6 +94,12 @@ def test_example_csv_layout(example_run: subprocess.CompletedProcess[str]) -> No
 def test_example_shows_every_feature(example_run: subprocess.CompletedProcess[str]) -> None:
     rows = {row["bib"]: row for row in csv.DictReader(io.StringIO(example_run.stdout))}
     assert rows["42"]["status"] == "DQ" and rows["42"]["gun_time"] == ""
+    participants = csv.DictReader(io.StringIO(
+        (EXAMPLE / "participants.csv").read_text(encoding="utf-8")))
+    clubs = {row["bib"]: row["club"] for row in participants}
+    assert {bib: row["club"] for bib, row in rows.items()} == clubs
+    assert rows["7"]["penalty"] == "0:10"  # adjustments.csv: 10 s, the mile shows seconds
+    assert {bib for bib, row in rows.items() if row["penalty"]} == {"7"}
     assert {rows[b]["status"] for b in ("33", "98", "241")} == {"DNF"}
     assert {rows[b]["status"] for b in ("17", "64", "123", "150", "205", "520", "527")} == {"DNS"}
     assert {row["gender"] for row in rows.values()} == {"F", "M", "X"}

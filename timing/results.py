@@ -15,6 +15,9 @@ BASE_COLUMNS: tuple[str, ...] = (
     "race", "place", "bib", "first_name", "last_name", "gender", "gender_place", "category",
     "category_place", "status", "gun_time", "chip_time", "laps",
 )
+EXTRA_COLUMNS: tuple[str, ...] = ("club", "penalty")
+"""After the split columns (SCORING.md allows more columns anywhere; at the end, a program that
+reads the SCORING.md columns by position still finds them where it did)."""
 
 NON_FINISHER_ORDER: dict[str, int] = {"DNF": 0, "DQ": 1, "DNS": 2}
 """SCORING.md leaves the order of non-finishers open; we list them as most timing software
@@ -43,6 +46,11 @@ class ResultRow:
     adjustments: tuple[Adjustment, ...] = ()
     club: str = ""
 
+    @property
+    def penalty_ms(self) -> int:
+        """The athlete's total time penalty (every penalty adjustment counts, as in the times)."""
+        return sum(item.penalty_ms for item in self.adjustments if item.kind == "penalty")
+
     def split_ms(self, point: str) -> int | None:
         for point_id, ms in self.splits:
             if point_id == point:
@@ -67,9 +75,15 @@ def result_order(place: int | None, status: str, bib: str
 
 def header(event: Event) -> list[str]:
     """The CSV header: base columns, then `split_<id>` for every split point any race uses,
-    in the order of event.toml (a race without that split leaves the column empty)."""
+    in the order of event.toml (a race without that split leaves the column empty), then
+    `EXTRA_COLUMNS`."""
+    return [*BASE_COLUMNS, *(f"split_{point}" for point in split_points(event)), *EXTRA_COLUMNS]
+
+
+def split_points(event: Event) -> list[str]:
+    """The split point ids that have a CSV column, in the CSV's order."""
     used = {point for race in event.races for point in race.split_points}
-    return [*BASE_COLUMNS, *(f"split_{point.id}" for point in event.points if point.id in used)]
+    return [point.id for point in event.points if point.id in used]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -86,7 +100,8 @@ def spreadsheet_safe(value: str) -> str:
     return value
 
 
-def csv_fields(row: ResultRow, split_points: Sequence[str]) -> list[str]:
+def csv_fields(row: ResultRow, splits: Sequence[str]) -> list[str]:
+    """The row's fields in `header` order; `splits` from `split_points`."""
     def number(value: int | None) -> str:
         return "" if value is None else str(value)
 
@@ -98,17 +113,17 @@ def csv_fields(row: ResultRow, split_points: Sequence[str]) -> list[str]:
         number(row.gender_place), row.category, number(row.category_place), row.status,
         duration(row.gun_ms), duration(row.chip_ms), str(row.laps),
     ]
-    fields.extend(duration(row.split_ms(point)) for point in split_points)
+    fields.extend(duration(row.split_ms(point)) for point in splits)
+    fields.extend((row.club, duration(row.penalty_ms or None)))
     return fields
 
 
 def results_csv(event: Event, rows: Iterable[ResultRow]) -> str:
     """The whole results file as text (CRLF-free: one `\\n` per row)."""
-    columns = header(event)
-    split_points = [column.removeprefix("split_") for column in columns[len(BASE_COLUMNS):]]
+    splits = split_points(event)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([spreadsheet_safe(column) for column in columns])
+    writer.writerow([spreadsheet_safe(column) for column in header(event)])
     for row in rows:
-        writer.writerow([spreadsheet_safe(field) for field in csv_fields(row, split_points)])
+        writer.writerow([spreadsheet_safe(field) for field in csv_fields(row, splits)])
     return out.getvalue()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from api.deps import RuntimeDep, ViewDep
-from api.rows import athlete_json, matches, race_json
+from api.rows import athlete_json, matches, race_json, results_csv_from_rows
 from api.schemas import AthleteOut, EventInfo, Health, Race, ResultsPage, errors
 from api.view import ResultsView
 from timing.limits import CATEGORY_MAX, NAME_MAX
@@ -74,6 +74,20 @@ async def results_csv(view: ViewDep, race_id: str) -> PlainTextResponse:
     return PlainTextResponse(view.results_csv(race_id), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition":
                                       f'inline; filename="{race_id}-results.csv"'})
+
+
+@router.get("/results.csv", response_class=Response,
+            summary="The whole event's results file, as `gambero results` writes it",
+            responses={200: {"description": "the results CSV: every race, in the event's "
+                             "order, under one header", "content": {
+                                 "text/csv": {"schema": {"type": "string"}}}}})
+async def event_results_csv(view: ViewDep) -> PlainTextResponse:
+    # The per-race files joined: one header (every race's file has the same one), the rows of
+    # each race in the event's race order.
+    rows = [row for race in view.event.races for row in view.rows(race.id)]
+    return PlainTextResponse(results_csv_from_rows(view.event, rows),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'inline; filename="results.csv"'})
 
 
 @router.get("/athletes/{bib}", response_model=AthleteOut,

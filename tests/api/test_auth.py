@@ -9,7 +9,7 @@ from typing import Any
 from .conftest import Served
 
 PUBLIC_GETS = {"/api/health", "/api/event", "/api/races", "/api/races/{race_id}/results",
-               "/api/races/{race_id}/results.csv", "/api/athletes/{bib}"}
+               "/api/races/{race_id}/results.csv", "/api/results.csv", "/api/athletes/{bib}"}
 PARAMETERS = {"race_id": "mile", "bib": "1", "reader_id": "finish-main", "token_id": "1"}
 
 
