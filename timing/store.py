@@ -318,6 +318,71 @@ class Store:
                     for reader, chip, micros, clock in result]
 
 
+    # -- the journal as the desk reads it (GET /api/journal) -----------------------------------
+
+    async def journal_page(self, event_id: int, kinds: Sequence[str], *,
+                           actions: Sequence[str] = (), bib: str | None = None,
+                           chips: Sequence[str] = (), before: int | None = None,
+                           limit: int = 100) -> list[Journaled]:
+        """The newest `limit` entries of `kinds` (with a seq below `before`, if given), newest
+        first. Kinds: "action", "manual" (reads by bib: hand timing, manual files), "read"
+        (chip reads), "rejected". `actions` keeps only the actions of those names. `bib` keeps
+        only what concerns that athlete: actions whose payload names it (`bib`, `to_bib`, or a
+        `chip` of `chips`), its manual entries, and the chip reads of `chips` (none without
+        them; rejected lines concern nobody).
+
+        One query per kind, each one an index serves (a journal is millions of chip reads):
+        chip reads and rejected lines through the primary key, backwards; actions through
+        ix_journal_actions and manual entries through ix_journal_bibs, then sorted (they are
+        few). For those two the `IS NOT NULL` terms are the partial indexes' conditions,
+        written out so that SQLite sees it may use them, and `seq + 0` keeps the planner off
+        the primary key: without statistics SQLite took it for its order, reading every chip
+        read of the event to find the last 50 actions."""
+        journal = _JOURNAL.c
+        lowered = sorted({chip.lower() for chip in chips})
+        queries: list[tuple[list[Any], Any]] = []
+
+        def newest(*terms: Any, by_key: bool = True) -> None:
+            seq = journal.seq if by_key else journal.seq + 0
+            where = [journal.event_id == event_id, *terms]
+            if before is not None:
+                where.append(seq < before)
+            queries.append((where, seq))
+
+        where: list[Any]
+        if "action" in kinds:
+            where = [journal.action.is_not(None)]
+            if actions:
+                where.append(journal.action.in_(sorted(set(actions))))
+            if bib is not None:
+                named = ((journal.payload["bib"].as_string() == bib)
+                         | (journal.payload["to_bib"].as_string() == bib))
+                if lowered:
+                    named = named | func.lower(journal.payload["chip"].as_string()).in_(lowered)
+                where.append(named)
+            newest(*where, by_key=False)
+        if "manual" in kinds:
+            where = [journal.bib.is_not(None), journal.kind == "read"]
+            if bib is not None:
+                where.append(journal.bib == bib)
+            newest(*where, by_key=False)
+        if "read" in kinds and (bib is None or lowered):
+            where = [journal.kind == "read", journal.bib.is_(None)]
+            if lowered:
+                where.append(func.lower(journal.chip).in_(lowered))
+            newest(*where)
+        if "rejected" in kinds and bib is None:
+            newest(journal.kind == "rejected")
+        found: list[Journaled] = []
+        async with self.engine.connect() as connection:
+            for where, seq in queries:
+                result = await connection.execute(
+                    select(_JOURNAL).where(*where).order_by(seq.desc()).limit(limit))
+                found.extend(Journaled(int(row["seq"]), _entry(row))
+                             for row in result.mappings())
+        found.sort(key=lambda item: item.seq, reverse=True)
+        return found[:limit]
+
     # -- API tokens (only their hashes) --------------------------------------------------------
 
     async def add_token(self, role: str, reader: str | None, label: str, token_hash: str,

@@ -223,7 +223,7 @@ async def test_a_database_that_does_not_answer_is_a_503(served: Served,
     async def down(*args: object, **kwargs: object) -> None:
         raise OperationalError("SELECT", None, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(served.runtime.store, "latest", down)
+    monkeypatch.setattr(served.runtime.store, "journal_page", down)
     answer = await served.client.get("/api/journal", headers=served.admin)
     assert answer.status_code == 503, answer.text
     assert answer.json()["detail"] == "the database did not answer: connection refused"

@@ -79,7 +79,7 @@ async def test_gun_and_hand_timing(served: Served) -> None:
     athlete = (await served.client.get("/api/athletes/501")).json()
     assert athlete["status"] == "FIN" and athlete["gun_time"] == "1:35.0"
     journal = (await served.client.get("/api/journal", headers=tk,
-                                       params={"kind": "read"})).json()
+                                       params={"kind": "manual"})).json()
     assert journal[0]["actor"] == "timekeeper:timekeeper"
     assert "finish-hand: bib 9999" in journal[0]["summary"]
     actions = (await served.client.get("/api/journal", headers=tk,
