@@ -108,7 +108,7 @@ async def test_race_filter_gun_reload_and_health(base: str) -> None:
             assert {reader["id"] for reader in health["readers"]} >= {"finish-main"}
             await finish_reads(http, [("058000120007", 400_000)])  # a mile runner
             answer = await http.post("/api/races/kids/gun", headers=AUTH,
-                                     json={"time_ms": 1778400060000})
+                                     json={"time_ms": 1778400060000, "correct": True})
             assert answer.status_code == 200, answer.text
             delta = await receive_type(ws, "delta")
             while delta["seq"] < answer.json()["seq"]:

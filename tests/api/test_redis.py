@@ -123,6 +123,6 @@ async def test_a_web_only_process_fans_out_the_core_feed_and_reloads_after_a_gap
         assert rows["2"]["place"] == 1 and rows["1"]["place"] == 2
         # And the feed goes on.
         later = await http.post(f"{core}/api/races/kids/gun", headers=AUTH,
-                                json={"time_ms": gun})
+                                json={"time_ms": gun, "correct": True})
         delta = await next_of(ws, "delta")
         assert delta["seq"] == later.json()["seq"] and delta["reload"] == ["kids"]
