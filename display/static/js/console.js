@@ -6,6 +6,7 @@ import { setupHealth } from "./console-health.js";
 import { setupGun } from "./console-gun.js";
 import { setupJournal } from "./console-journal.js";
 import { setupChanges, setupChips } from "./console-ops.js";
+import { setupPeople } from "./console-people.js";
 import { t } from "./i18n.js";
 import { LiveClient } from "./live.js";
 import { api, initPage, loadRaces, serverClockOffset, showLiveStatus } from "./page.js";
@@ -41,6 +42,7 @@ async function openDesk(token, who) {
   setupHand(ctx);
   setupChanges(ctx);
   const chips = setupChips(ctx);
+  setupPeople(ctx);
   const health = setupHealth(ctx);
   const journal = setupJournal(ctx);
   const client = new LiveClient({
