@@ -19,7 +19,18 @@ from api.auth import Tokens
 from api.head import HeadAsGet
 from api.limits import BodyLimit, RateLimit
 from api.readers import ReaderError
-from api.routers import guns, journal, people, public, readers, records, timekeeper, tokens
+from api.routers import (
+    alarms,
+    desk,
+    guns,
+    journal,
+    people,
+    public,
+    readers,
+    records,
+    timekeeper,
+    tokens,
+)
 from api.runtime import Runtime
 from api.schemas import ERRORS, errors
 from timing.core import JournalUnavailable
@@ -103,8 +114,8 @@ def create_app(open_runtime: RuntimeFactory, *, display: Path = DISPLAY,
         app.include_router(router, responses=too_large)
     # A token is looked up in the database: a route that takes one may find it down.
     database = errors((503, ERRORS[503] + "; or the database did not answer"))
-    for router in (timekeeper.router, guns.router, people.router, records.router,
-                   journal.router, readers.router, tokens.router):
+    for router in (timekeeper.router, desk.router, guns.router, people.router, records.router,
+                   journal.router, readers.router, tokens.router, alarms.router):
         app.include_router(router, responses={**too_large, **database})
     _error_handlers(app)
     _pages(app, display)

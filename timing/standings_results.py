@@ -12,7 +12,7 @@ from timing.model import Adjustment, Event, Race
 from timing.places import Places
 from timing.read_log import times_of
 from timing.results import ResultRow, sort_rows
-from timing.rules import passings
+from timing.rules import first_passing, passings
 
 
 class StandingsResults:
@@ -54,6 +54,23 @@ class StandingsResults:
         state = self._states[bib]
         origin = state.gun_ms() if state.race.rank_by == "gun" else state.chip_start_ms
         return origin, tuple(state.finish_passings)
+
+    def chosen_passings(self, bib: str) -> dict[str, tuple[int, ...]]:
+        """Point -> the times (ms since 1970 UTC) the results use there for `bib`: the start,
+        each split's first passing, every finish passing (laps); nothing before the gun."""
+        self.settle()
+        state = self._states[bib]
+        gun = state.gun_ms()
+        if gun is None:
+            return {}
+        race = state.race
+        chosen: dict[str, tuple[int, ...]] = {race.finish_point: tuple(state.finish_passings)}
+        firsts = [point for point in (race.start_point, *race.split_points) if point]
+        for point in firsts:
+            first = first_passing(state.times.get(point, ()), gun)
+            if first is not None:
+                chosen[point] = (first,)
+        return chosen
 
     def result(self, bib: str) -> ResultRow:
         self.settle()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -300,6 +300,17 @@ class Store:
                 .order_by(_JOURNAL.c.seq))
             return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
 
+    async def recorded_times(self, event_id: int, seqs: Sequence[int]) -> dict[int, int]:
+        """seq -> when the entry was recorded (ms since 1970 UTC), for the entries `seqs` (the
+        alarms of set-aside entries say since when)."""
+        if not seqs:
+            return {}
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(_JOURNAL.c.seq, _JOURNAL.c.recorded_ms)
+                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.seq.in_(sorted(set(seqs)))))
+            return {int(seq): int(recorded) for seq, recorded in result}
+
     async def reads_of_chips(self, event_id: int, chips: Sequence[str]
                              ) -> list[tuple[str, str, int, str]]:
         """(reader id, chip, reader time, clock) of every read of `chips` (compared in lower
@@ -382,6 +393,33 @@ class Store:
                              for row in result.mappings())
         found.sort(key=lambda item: item.seq, reverse=True)
         return found[:limit]
+
+    # -- an athlete's entries, for corrections at the desk ---------------------------------------
+
+    async def entry(self, event_id: int, seq: int) -> Entry | None:
+        """The journal entry `seq`, or None."""
+        async with self.engine.connect() as connection:
+            result = await connection.execute(select(_JOURNAL).where(
+                _JOURNAL.c.event_id == event_id, _JOURNAL.c.seq == seq))
+            row = result.mappings().first()
+            return None if row is None else _entry(row)
+
+    async def reads_of(self, event_id: int, bibs: Sequence[str], chips: Sequence[str] = ()
+                       ) -> list[Journaled]:
+        """Every read typed under one of `bibs` (hand timing) or, when given, of one of
+        `chips` (compared in lower case, as chip codes are), in journal order."""
+        if not bibs and not chips:
+            return []
+        found: ColumnElement[bool] = _JOURNAL.c.bib.in_(list(bibs))  # ix_journal_bibs serves it
+        if chips:
+            found = found | (_JOURNAL.c.bib.is_(None)
+                             & func.lower(_JOURNAL.c.chip).in_(sorted({c.lower() for c in chips})))
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
+                                       _JOURNAL.c.kind == "read", found)
+                .order_by(_JOURNAL.c.seq))
+            return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
 
     # -- API tokens (only their hashes) --------------------------------------------------------
 

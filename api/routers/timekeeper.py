@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
@@ -15,12 +16,15 @@ from api.auth import PrincipalDep, TimekeeperDep
 from api.deps import CoreDep, RuntimeDep
 from api.schemas import Bib, Chip, Ident, Reason, Row, errors
 from api.view import RowMaker
+from timing import what_if
 from timing.checks import check_action
 from timing.core import TimingCore
 from timing.entries import ActionEntry, adjustment_of, assign_chip, penalty
 from timing.entries import set_status as status_action
+from timing.hand_entry import EntryWarning, entry_warnings
 from timing.limits import PENALTY_MAX_MS
 from timing.reads import Read
+from timing.rules import format_duration
 from timing.what_if import Placing
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses=errors(401))
@@ -78,19 +82,46 @@ class Counts(BaseModel):
     seq: int
 
 
-@router.post("/manual", response_model=Counts, summary="Hand timing: times entered by bib",
+class EntryWarningOut(BaseModel):
+    bib: str
+    time_ms: int
+    code: str = Field(description="no_gun, before_gun, already_finished, far_from_now or "
+                                  "not_on_course")
+    detail_ms: int | None = Field(description="the gun, the finish already recorded, or now")
+    message: str
+
+
+class ManualAnswer(Counts):
+    unknown: list[str] = Field(description="bibs no participant has: their entries are kept "
+                                           "(GET /api/unknown-bibs) to give to the right bib")
+    warnings: list[EntryWarningOut] = Field(description="entries recorded that deserve a "
+                                                        "second look")
+
+
+@router.post("/manual", response_model=ManualAnswer,
+             summary="Hand timing: times entered by bib",
              responses=errors((400, "no reader at that point to enter times for, or a body "
                                     "that cannot be read"), 403,
                               (409, "the point's reader is stopped"), 422, 503))
 async def manual(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, body: ManualIn
-                 ) -> dict[str, int]:
+                 ) -> dict[str, Any]:
     by_reader: dict[str, list[Read]] = {}
+    unknown: list[str] = []
+    warnings: list[EntryWarning] = []
+    now = now_ms()
     for number, entry in enumerate(body.entries):
         point = entry.point or _finish_point(core)
         reader = _hand_reader(core, point)
         moment = in_event_days(core, entry.time_ms, f"body.entries.{number}.time_ms")
+        bib = entry.bib.strip()
+        if not core.standings.has_athlete(bib):
+            if bib not in unknown:
+                unknown.append(bib)
+        else:
+            warnings += entry_warnings(core.standings, bib, point, moment, now,
+                                       typed=entry.time_ms is not None)
         by_reader.setdefault(reader, []).append(
-            Read("", _EPOCH + timedelta(milliseconds=moment), True, bib=entry.bib.strip()))
+            Read("", _EPOCH + timedelta(milliseconds=moment), True, bib=bib))
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0, "seq": core.seq}
     for reader, reads in by_reader.items():
         answer = await runtime.readers.submit(reader, reads, actor=caller.actor)
@@ -98,7 +129,30 @@ async def manual(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, body
         totals["duplicates"] += answer.duplicates
         totals["rejected"] += answer.rejected
         totals["seq"] = max(totals["seq"], answer.last_seq)
-    return totals
+    zone = ZoneInfo(core.event.timezone)
+    return {**totals, "unknown": unknown,
+            "warnings": [{**warning._asdict(), "message": _warning_text(warning, zone)}
+                         for warning in warnings]}
+
+
+def _warning_text(warning: EntryWarning, zone: ZoneInfo) -> str:
+    detail = "" if warning.detail_ms is None else _local(warning.detail_ms, zone)
+    return {
+        "no_gun": f"bib {warning.bib}: their race or wave has no gun yet: no time counts "
+                  "until it is fired",
+        "before_gun": f"bib {warning.bib}: {_local(warning.time_ms, zone)} is before their "
+                      f"gun ({detail}): it does not count",
+        "already_finished": f"bib {warning.bib} already finished at {detail}: this later "
+                            "time changes nothing",
+        "far_from_now": f"bib {warning.bib}: {_local(warning.time_ms, zone)} is more than 15 "
+                        f"minutes from now ({detail}): is the hour right?",
+        "not_on_course": f"bib {warning.bib}: that point is not on their race's course",
+    }[warning.code]
+
+
+def _local(ms: int, zone: ZoneInfo) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, zone)
+    return f"{moment:%H:%M:%S}.{moment.microsecond // 100_000}"
 
 
 def _finish_point(core: TimingCore) -> str:
@@ -130,7 +184,8 @@ class PenaltyIn(BaseModel):
 class Change(BaseModel):
     bib: str
     name: str
-    before: dict[str, Any]
+    before: dict[str, Any] = Field(description="place, gender_place, category_place, status, "
+                                               "time_ms and time (the ranking time)")
     after: dict[str, Any]
 
 
@@ -181,16 +236,25 @@ def preview(core: TimingCore, action: ActionEntry, bib: str) -> list[dict[str, A
     change; the standings are not touched (`Standings.preview_adjustment`)."""
     check_action(core.standings, action)
     adjustment = adjustment_of(action)  # checked: it cannot fail
-    return [{"bib": change.athlete.bib,
-             "name": f"{change.athlete.first_name} {change.athlete.last_name}",
-             "before": _shown(change.before), "after": _shown(change.after)}
+    precision = core.standings.race(core.standings.athlete(bib).race).precision_ms
+    return [shown(change, precision)
             for change in core.standings.preview_adjustment(bib, adjustment)]
 
 
-def _shown(placing: Placing) -> dict[str, Any]:
+def shown(change: what_if.Change, precision_ms: int) -> dict[str, Any]:
+    """A preview's line: who, their placing before and after, and their ranking time."""
+    athlete = change.athlete
+    return {"bib": athlete.bib, "name": f"{athlete.first_name} {athlete.last_name}",
+            "before": _shown(change.before, precision_ms),
+            "after": _shown(change.after, precision_ms)}
+
+
+def _shown(placing: Placing, precision_ms: int) -> dict[str, Any]:
     # Not `_asdict()`: three times slower, and a DQ of the winner of 50,000 makes 100,000.
+    ms = placing.time_ms
     return {"place": placing.place, "gender_place": placing.gender_place,
-            "category_place": placing.category_place, "status": placing.status}
+            "category_place": placing.category_place, "status": placing.status,
+            "time_ms": ms, "time": None if ms is None else format_duration(ms, precision_ms)}
 
 
 class ChipIn(BaseModel):
