@@ -19,15 +19,22 @@ function statusCell(row, printing) {
     el("span", { class: "visually-hidden" }, ` (${word})`));
 }
 
+/** The printed list is the results file on paper: the club and the time penalty get columns
+ * of their own there (`penalty` is the CSV's text, empty when none; the time includes it). On
+ * a phone's screen the club goes back under the name, to leave the time room. */
 function resultRow(row, printing) {
+  const sub = [row.bib, row.category, printing ? "" : row.club].filter(Boolean).join(" · ");
   return el("tr", { "data-bib": row.bib },
     el("td", { class: "num" }, row.place ? ordinal(row.place) : ""),
     el("td", { class: "name" },
       el("a", { href: link({ bib: row.bib }) }, fullName(row)),
-      el("span", { class: "sub" }, [row.bib, row.category, row.club].filter(Boolean).join(" · "))),
+      el("span", { class: "sub" }, sub,
+        printing && row.club ? el("span", { class: "narrow-only" }, ` · ${row.club}`) : "")),
     el("td", { class: "num wide-only" }, row.gender_place ? `${ordinal(row.gender_place)} ${row.gender}` : ""),
     el("td", { class: "wide-only" }, row.category
       ? `${row.category}${row.category_place ? " " + ordinal(row.category_place) : ""}` : ""),
+    ...(printing ? [el("td", { class: "club wide-only" }, row.club || ""),
+      el("td", { class: "num penalty" }, row.penalty ? `+${row.penalty}` : "")] : []),
     statusCell(row, printing));
 }
 
@@ -96,6 +103,8 @@ export async function renderResults(view, race, event, params) {
         el("th", { scope: "col" }, t("name")),
         el("th", { class: "num wide-only", scope: "col" }, t("gender")),
         el("th", { class: "wide-only", scope: "col" }, t("category")),
+        ...(printing ? [el("th", { class: "club wide-only", scope: "col" }, t("print_club")),
+          el("th", { class: "num penalty", scope: "col" }, t("print_penalty"))] : []),
         el("th", { class: "num", scope: "col" }, t("time")))),
       tbody),
     more);
