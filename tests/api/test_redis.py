@@ -97,6 +97,8 @@ async def test_a_web_only_process_fans_out_the_core_feed_and_reloads_after_a_gap
         assert athlete["gun_time"] == "6:40" and athlete["place"] == 1
         assert (await http.get(f"{web}/api/races/mile/results.csv")).content == (
             await http.get(f"{core}/api/races/mile/results.csv")).content
+        assert (await http.get(f"{web}/api/results.csv")).content == (
+            await http.get(f"{core}/api/results.csv")).content
         refused = await http.post(f"{web}/api/readers/finish-main/reads", headers=AUTH,
                                   json={"reads": []})
         assert refused.status_code == 503
