@@ -1,5 +1,6 @@
 // Console: keyboard bib entry at a timing point (bib + Enter, one request per bib, in order,
 // retried while the network is away) and hand timing (taps and bibs merged, then posted).
+import { batchOutcome, entryOutcome } from "./console-desk.js";
 import { HandTiming } from "./handtiming.js";
 import { t } from "./i18n.js";
 import { el } from "./page.js";
@@ -16,12 +17,6 @@ function pointOptions(races) {
   return [["", t("finish")], ...splits.map((point) => [point, point])];
 }
 
-function resultText(answer) {
-  if (answer.accepted) return t("entry_accepted");
-  if (answer.duplicates) return t("entry_duplicate");
-  return t("entry_rejected");
-}
-
 export function setupEntry(ctx) {
   const form = document.getElementById("entry-form");
   const input = document.getElementById("entry-bib");
@@ -32,10 +27,17 @@ export function setupEntry(ctx) {
   const queue = [];
   let sending = false;
 
+  // One line per entry: its time, bib and point, then what happened; a bib nobody has is
+  // red (never "recorded"), a warning is said under it.
   const line = (entry) => {
-    entry.node.textContent = `${formatTimeOfDay(entry.time_ms, ctx.event.timezone)}  ${t("bib")} ${entry.bib}` +
-      `${entry.point ? ` @ ${entry.point}` : ""}: ${entry.state}`;
-    entry.node.className = entry.ok === false ? "error" : entry.ok ? "ok" : "";
+    const outcome = entry.outcome || [[entry.state, entry.ok === false ? "error" : ""]];
+    entry.node.replaceChildren(
+      `${formatTimeOfDay(entry.time_ms, ctx.event.timezone)}  ${t("bib")} ${entry.bib}` +
+      `${entry.point ? ` @ ${entry.point}` : ""}: `,
+      el("span", { class: outcome[0][1] || null }, outcome[0][0]),
+      ...outcome.slice(1).map(([text, kind]) => el("div", { class: kind }, text)));
+    entry.node.className = outcome.some(([, kind]) => kind === "error") ? "error"
+      : outcome.some(([, kind]) => kind === "warn") ? "warn" : entry.ok ? "ok" : "";
   };
 
   async function flush() {
@@ -46,9 +48,10 @@ export function setupEntry(ctx) {
       try {
         const answer = await ctx.call("/api/manual", { method: "POST", body: {
           entries: [{ bib: entry.bib, time_ms: entry.time_ms, point: entry.point }] } });
-        entry.state = resultText(answer);
-        entry.ok = answer.accepted > 0 || answer.duplicates > 0;
+        entry.outcome = entryOutcome(answer, entry.bib, ctx.event.timezone);
+        entry.ok = !entry.outcome.some(([, kind]) => kind === "error");
         queue.shift();
+        if ((answer.unknown || []).length) ctx.onUnknown();
       } catch (error) {
         if (error.status && error.status < 500) {
           entry.state = `${t("error")}: ${error.message}`;
@@ -171,9 +174,12 @@ export function setupHand(ctx) {
     }
     try {
       const answer = await ctx.call("/api/manual", { method: "POST", body: { entries } });
-      message.className = "ok";
-      message.textContent = t("hand_posted", { accepted: answer.accepted,
-        duplicates: answer.duplicates, rejected: answer.rejected }) + skippedText;
+      const said = batchOutcome(answer, ctx.event.timezone);
+      message.className = said.some(([, kind]) => kind === "error") ? "error" : "ok";
+      message.replaceChildren(t("hand_posted", { accepted: answer.accepted,
+        duplicates: answer.duplicates, rejected: answer.rejected }) + skippedText,
+      ...said.map(([text, kind]) => el("div", { class: kind }, text)));
+      if ((answer.unknown || []).length) ctx.onUnknown();
     } catch (error) {
       hand.restoreFront(entries);
       save();

@@ -23,7 +23,20 @@ function placeText(side) {
   const parts = [side.status || ""];
   if (side.place) parts.push(ordinal(side.place));
   if (side.category_place) parts.push(`(${t("category")} ${ordinal(side.category_place)})`);
+  if (side.time) parts.push(side.time);
   return parts.filter(Boolean).join(" ");
+}
+
+/** A dry run's answer as nodes: how many would change, and who, before and after (places,
+ * status, time). Shared by every preview of the console. */
+export function previewTable(changes) {
+  return [el("p", {}, t("preview_count", { n: changes.length })),
+    changes.length ? el("table", { class: "preview" },
+      el("thead", {}, el("tr", {}, el("th", {}, t("bib")), el("th", {}, t("name")),
+        el("th", {}, t("before")), el("th", {}, t("after")))),
+      el("tbody", {}, ...changes.map((change) => el("tr", {},
+        el("td", {}, change.bib), el("td", {}, change.name || ""),
+        el("td", {}, placeText(change.before)), el("td", {}, placeText(change.after)))))) : ""];
 }
 
 export function setupChanges(ctx) {
@@ -44,15 +57,7 @@ export function setupChanges(ctx) {
     }
     try {
       const answer = await ctx.call(`${request.path}?dry_run=true`, { method: "POST", body: request.body });
-      const changes = answer.changes || [];
-      preview.replaceChildren(
-        el("p", {}, t("preview_count", { n: changes.length })),
-        changes.length ? el("table", {},
-          el("thead", {}, el("tr", {}, el("th", {}, t("bib")), el("th", {}, t("name")),
-            el("th", {}, t("before")), el("th", {}, t("after")))),
-          el("tbody", {}, ...changes.map((change) => el("tr", {},
-            el("td", {}, change.bib), el("td", {}, change.name || ""),
-            el("td", {}, placeText(change.before)), el("td", {}, placeText(change.after)))))) : null);
+      preview.replaceChildren(...previewTable(answer.changes || []));
       previewed = request;
       confirm.disabled = false;
       confirm.focus();

@@ -1,6 +1,7 @@
 // The timekeeper console: token login, then gun, bib entry, hand timing, status and
 // penalties with a preview, unknown chips, reader health with alarms, the action journal.
 // The token stays in this tab (sessionStorage) until "log out".
+import { setupCorrections } from "./console-desk.js";
 import { setupEntry, setupHand } from "./console-entry.js";
 import { setupHealth } from "./console-health.js";
 import { setupGun } from "./console-gun.js";
@@ -38,6 +39,8 @@ async function openDesk(token, who) {
     refreshRaces: async () => { ctx.races = await loadRaces(); return ctx.races; },
   };
   const gun = setupGun(ctx);
+  const corrections = setupCorrections(ctx);
+  ctx.onUnknown = () => corrections.refreshUnknown();
   setupEntry(ctx);
   setupHand(ctx);
   setupChanges(ctx);
