@@ -42,7 +42,7 @@ class FileProblem(BaseModel):
     problem: str
 
 
-class FileProblems(BaseModel):
+class ProblemsOut(BaseModel):
     source: str | None = Field(description="what was read: the EVENT.toml the server started "
                                            "with, or \"POST /api/participants\"; null when "
                                            "no file was read (served from the database alone)")
@@ -50,7 +50,7 @@ class FileProblems(BaseModel):
     problems: list[FileProblem]
 
 
-@router.get("/participants/problems", response_model=FileProblems,
+@router.get("/participants/problems", response_model=ProblemsOut,
             summary="The problems found in the event's files when last imported",
             responses=errors(403, 503))
 async def file_problems(runtime: RuntimeDep, _: TimekeeperDep) -> dict[str, Any]:
