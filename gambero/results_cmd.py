@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,10 @@ def add_command(commands: Any) -> None:
                     "every race, with every reader's reads and every action of the desk "
                     "(guns, manual entries, status changes, penalties, corrections) applied, "
                     "as the server computes them. The CSV is byte for byte GET "
-                    "/api/results.csv. It only reads the database: the server may be running.")
+                    "/api/results.csv. It only reads the database: the server may be running. "
+                    "Exit status 0: written; 1: the database cannot be opened; 2: nothing to "
+                    "give (no such file, no database, the event not imported) or a file that "
+                    "cannot be written.")
     results.add_argument("event", type=Path, metavar="EVENT.toml")
     results.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="write to FILE instead of standard output (needed for xlsx)")
@@ -96,15 +100,14 @@ def run(args: argparse.Namespace) -> int:
     except database.ERRORS as error:
         return _fail(f"database {database.shown_url(url)}: {database.failure_reason(error)}",
                      EXIT_DATABASE_FAILED)
-    if args.format == "xlsx":
-        from gambero.results_xlsx import write_workbook
-
-        write_workbook(results.event, results.csv, args.output)
-    elif args.output is None:
-        sys.stdout.write(results.csv)
-        sys.stdout.flush()
-    else:
-        args.output.write_bytes(results.csv.encode("utf-8"))
+    try:
+        _write(results, args.format, args.output)
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as error:
+        return _fail(f"cannot write {args.output}: {error.strerror or error}")
     print(f"results of {results.event.name!r}: {results.athletes} athletes in "
           f"{len(results.event.races)} races, journal up to entry {results.seq} "
           f"(database {database.shown_url(url)})", file=sys.stderr)
@@ -112,6 +115,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {results.set_aside} journal entries cannot apply and are left out, as "
               "the server leaves them out: see gambero db check EVENT.toml", file=sys.stderr)
     return EXIT_OK
+
+
+def _write(results: Results, form: str, output: Path | None) -> None:
+    if form == "xlsx":
+        from gambero.results_xlsx import write_workbook
+
+        assert output is not None  # `run` asked for it
+        write_workbook(results.event, results.csv, output)
+    elif output is None:
+        sys.stdout.write(results.csv)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(results.csv.encode("utf-8"))
 
 
 async def load_results(url: str, name: str | None) -> Results:

@@ -235,6 +235,10 @@ async def test_results_equal_the_servers_before_and_after_a_restart(
     status, out, _ = await gambero_results(capsys, str(event), "-o", str(written))
     assert (status, out) == (0, "")
     assert written.read_bytes() == whole
+    nowhere = event.parent / "no-such-folder" / "final.xlsx"
+    status, _, err = await gambero_results(capsys, str(event), "--format", "xlsx", "-o",
+                                           str(nowhere))
+    assert status == 2 and f"cannot write {nowhere}: No such file or directory" in err
 
     book_path = event.parent / "final.xlsx"
     status, _, err = await gambero_results(capsys, str(event), "--format", "xlsx", "-o",
