@@ -112,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
           f"{len(results.event.races)} races, journal up to entry {results.seq} "
           f"(database {database.shown_url(url)})", file=sys.stderr)
     if results.set_aside:
-        print(f"warning: {results.set_aside} journal entries cannot apply and are left out, as "
-              "the server leaves them out: see gambero db check EVENT.toml", file=sys.stderr)
+        print(f"warning: journal entries that cannot apply, left out as the server leaves them "
+              f"out: {results.set_aside} (gambero db check EVENT.toml lists them)",
+              file=sys.stderr)
     return EXIT_OK
 
 

@@ -325,3 +325,29 @@ async def test_a_database_that_cannot_be_opened_exits_1(
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     status, _, err = await gambero_results(capsys, str(event))
     assert status == 1 and "database postgresql+asyncpg://nobody@127.0.0.1:1/none" in err
+
+
+async def test_entries_that_cannot_apply_are_left_out_as_the_server_leaves_them(
+        database: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    from timing.entries import gun
+    from timing.store import Store
+
+    event, url = database
+    async with served(event, url) as client:
+        await run_the_race(client)
+        before, _ = await api_csv(client)
+    # What an older version let in: a gun no date can show (see `gambero db check`).
+    store = await Store.open(url)
+    try:
+        event_id = (await store.event_ids())["Results Night"]
+        await store.append(event_id, await store.last_seq(event_id) + 1,
+                           [gun("mile", 2**63 - 1, correct=True)], recorded_ms=0)
+    finally:
+        await store.close()
+    async with served(event, url) as client:
+        whole, _ = await api_csv(client)
+    status, out, err = await gambero_results(capsys, str(event))
+    assert status == 0, err
+    assert out.encode("utf-8") == whole == before
+    assert "warning: journal entries that cannot apply, left out as the server leaves them " \
+           "out: 1 (gambero db check EVENT.toml lists them)" in err
