@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol
 
+from readers.health import Cause, State
 from timing.core import Submitted, TimingCore
 from timing.entries import ActionError, add_reader
 from timing.model import ReaderConfig
@@ -43,6 +44,13 @@ class ReaderHealth:
     alarm: str | None
     running: bool = True
     """Extension: False once stopped (its reads are refused until it is started again)."""
+    state: State = "disconnected"
+    """connected, disconnected, done (a recording replayed to its end) or stopped."""
+    connected_ms: int | None = None
+    """When the link last came up (an ingest reader: its posts began again after a pause);
+    None: not since this start."""
+    causes: dict[str, Cause] = field(default_factory=dict)
+    """What needs attention, by kind (`alarm` joins their texts): `api.alarms` reads them."""
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -100,6 +108,7 @@ class _Counts:
         self.last_read_ms: int | None = None
         self.last_post: float | None = None
         self.since_ms: int | None = None
+        self.connected_ms: int | None = None
         self.recent: deque[tuple[float, int]] = deque()
         self.running = True
 
@@ -149,7 +158,10 @@ class IngestReaders:
             last_read_ms=counts.last_read_ms, reads_per_s=counts.rate(now), reads=counts.reads,
             duplicates=counts.duplicates, rejected=counts.rejected,
             clock_offset_ms=config.clock_offset_ms, drift_ms=None, alarm=alarm,
-            running=counts.running)
+            running=counts.running,
+            state="stopped" if not counts.running else
+            "connected" if connected else "disconnected",
+            connected_ms=counts.connected_ms)
 
     async def add(self, config: ReaderConfig, actor: str = "") -> ReaderHealth:
         if transport_of(config) != "ingest":
@@ -185,7 +197,10 @@ class IngestReaders:
         counts.reads += answer.accepted
         counts.duplicates += answer.duplicates
         counts.rejected += answer.rejected
-        counts.last_post = time.monotonic()
+        now = time.monotonic()
+        if counts.last_post is None or now - counts.last_post >= QUIET_S:
+            counts.connected_ms = now_ms  # posting (again) after a pause: "connected" anew
+        counts.last_post = now
         if counts.since_ms is None:
             counts.since_ms = now_ms
         if answer.accepted:

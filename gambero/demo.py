@@ -17,8 +17,11 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from readers.session import SessionSettings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -71,7 +74,6 @@ kind = "finish"
 READERS = (("start-mat", "start", "raceresult"), ("half-box", "half", "ultra"),
            ("finish-main", "finish", "ipico"), ("finish-hand", "finish", "manual"))
 """(id, point, format): the demo's chip readers (simulated) and the finish desk's hand timing."""
-DEMO_DRIFT_LIMIT_MS = 10**12
 PAGES = ("/scoreboard", "/announcer", "/console", "/")
 
 
@@ -125,13 +127,20 @@ def write_participants(folder: Path, athletes: int) -> None:
         writer.writerows(rows)
 
 
+def reader_settings(speed: float) -> SessionSettings:
+    """The simulated readers keep race time, `speed` times faster than the wall clock: their
+    clocks are watched at that rate (a drift from it is still an alarm: readers.clock)."""
+    from readers.session import SessionSettings
+
+    return SessionSettings(clock_rate=speed)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from api.runtime import Options
     from api.server import running
     from gambero import serving
     from gambero.demo_race import SimulatedDemoRace, plan
     from gambero.serve import UVICORN_WEBSOCKETS
-    from readers.session import SessionSettings
 
     if args.speed <= 0 or args.athletes < 10:
         print("gambero demo: --speed must be above 0 and --athletes at least 10",
@@ -148,10 +157,7 @@ def _demo(args: argparse.Namespace) -> int:
     with (folder / "participants.csv").open(encoding="utf-8") as table:
         rows = list(csv.DictReader(table))
     race = SimulatedDemoRace(plan(rows), args.speed, TIMEZONE)
-    # The simulated readers keep race time, `speed` times faster than the wall clock: their
-    # clocks are off by design, so the drift alarm is left to real readers.
-    options = Options(live_readers=True,
-                      reader_settings=SessionSettings(drift_limit_ms=DEMO_DRIFT_LIMIT_MS))
+    options = Options(live_readers=True, reader_settings=reader_settings(args.speed))
     base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     announced: list[str] = []
 

@@ -11,6 +11,15 @@ Where the protocol can report the reader's clock (RACE RESULT `GETTIME`, Ultra `
 command 0x02), the offset is measured at connect and again every `check_s` seconds. Otherwise it
 is estimated from live reads: reader time minus arrival time is the offset minus the delay, so the
 largest value over the recent reads is the best estimate (stored reads sent late only lower it).
+
+Drift is how far the reader's clock has moved against the host's since the connection's first
+measurement, judged at the reader's own `rate`: a clock that advances `rate` seconds per host
+second (a simulator running the race at 10x) shows no drift while it keeps that rate; one that
+gains a second a minute shows it. Each sample is taken as the offset less what the rate alone
+accounts for since the connection's first sample, so at rate 1 it is the plain offset. An
+estimate's baseline is the best one of the connection's first `BASELINE_MS` (the first reads
+after a reconnect may be a rewind of stored reads, which arrive late). A reader at another rate
+than 1 has no time of day to compare with the host's: only its drift is watched.
 """
 
 from __future__ import annotations
@@ -24,48 +33,72 @@ from timing.reads import UNDATED_BASE, Read
 
 DAY_MS = 86_400_000
 ESTIMATE_WINDOW = 200
+BASELINE_MS = 10_000
+"""Estimates from reads: the drift baseline is the best estimate of a connection's first 10 s."""
 
 
 class ClockWatch:
     def __init__(self, timezone: str, configured_offset_ms: int = 0,
-                 limit_ms: int = 1000) -> None:
+                 limit_ms: int = 1000, rate: float = 1.0) -> None:
         self.zone = ZoneInfo(timezone)
         self.configured_offset_ms = configured_offset_ms
         self.limit_ms = limit_ms
+        self.rate = rate
+        """Reader seconds per host second the reader's clock is meant to run at."""
         self.offset_ms: int | None = None
         """The reader's clock minus the host's, latest measurement or estimate."""
-        self.first_offset_ms: int | None = None
-        """The first measurement of this connection: drift is measured from it."""
+        self.level_ms: int | None = None
+        """The latest sample at the reader's rate (at rate 1: `offset_ms`)."""
+        self.first_level_ms: int | None = None
+        """This connection's baseline: drift is measured from it."""
         self.measured = False
-        self._samples: deque[int] = deque(maxlen=ESTIMATE_WINDOW)
+        self._base_host_ms: int | None = None
+        """Host time of this connection's first sample: the rate counts from it."""
+        self._samples: deque[tuple[int, int]] = deque(maxlen=ESTIMATE_WINDOW)
+        """(sample at the reader's rate, raw offset) of the recent reads."""
 
     def connected(self) -> None:
         """A new connection: its clock is measured afresh."""
-        self.first_offset_ms = None
+        self.first_level_ms = None
+        self._base_host_ms = None
         self._samples.clear()
 
     @property
     def drift_ms(self) -> int | None:
-        if self.offset_ms is None or self.first_offset_ms is None:
+        if self.level_ms is None or self.first_level_ms is None:
             return None
-        return self.offset_ms - self.first_offset_ms
+        return self.level_ms - self.first_level_ms
 
     def reply(self, clock: ReaderClock, host_ms: int) -> None:
+        if not self.measured:  # estimates made before the first reply are not a baseline
+            self.first_level_ms = None
         self.measured = True
-        self._record(self._offset(clock.time, clock.dated, host_ms))
+        offset = self._offset(clock.time, clock.dated, host_ms)
+        self._record(self._at_rate(offset, host_ms), offset, host_ms)
 
     def reads(self, reads: list[Read], host_ms: int) -> None:
         """Estimate from live reads where the reader cannot be asked for its clock."""
         if self.measured or not reads:
             return
         for read in reads:
-            self._samples.append(self._offset(read.time, read.dated, host_ms))
-        self._record(max(self._samples))
+            offset = self._offset(read.time, read.dated, host_ms)
+            self._samples.append((self._at_rate(offset, host_ms), offset))
+        self._record(*max(self._samples), host_ms)
 
-    def _record(self, offset: int) -> None:
+    def _at_rate(self, offset: int, host_ms: int) -> int:
+        """`offset` less what the reader's rate alone makes of the time since the first sample."""
+        if self._base_host_ms is None:
+            self._base_host_ms = host_ms
+        return offset - round((self.rate - 1) * (host_ms - self._base_host_ms))
+
+    def _record(self, level: int, offset: int, host_ms: int) -> None:
         self.offset_ms = offset
-        if self.first_offset_ms is None:
-            self.first_offset_ms = offset
+        self.level_ms = level
+        base = self._base_host_ms if self._base_host_ms is not None else host_ms
+        if self.first_level_ms is None:
+            self.first_level_ms = level
+        elif not self.measured and host_ms - base < BASELINE_MS:
+            self.first_level_ms = max(self.first_level_ms, level)
 
     def _offset(self, reader_time: datetime, dated: bool, host_ms: int) -> int:
         if reader_time.tzinfo is not None:
@@ -79,18 +112,33 @@ class ClockWatch:
         difference = (of_day - host_of_day) // timedelta(milliseconds=1)
         return (difference + DAY_MS // 2) % DAY_MS - DAY_MS // 2
 
-    def alarm(self) -> str | None:
-        if self.offset_ms is None:
+    @property
+    def error_ms(self) -> int | None:
+        """How far the reader's clock, with its configured clock_offset_s, is from the host's
+        (None: not measured, or a reader at another rate, which has no time of day to compare)."""
+        if self.offset_ms is None or self.rate != 1:
             return None
-        error = self.offset_ms + self.configured_offset_ms
+        return self.offset_ms + self.configured_offset_ms
+
+    def offset_alarm(self) -> str | None:
+        error = self.error_ms
+        if error is None or self.offset_ms is None or abs(error) <= self.limit_ms:
+            return None
         how = "measured" if self.measured else "estimated from reads"
-        if abs(error) > self.limit_ms:
-            return (f"reader clock {shown_offset(self.offset_ms)} from the host's ({how}); with "
-                    f"its clock_offset_s it is still {shown_offset(error)} off")
+        return (f"reader clock {shown_offset(self.offset_ms)} from the host's ({how}); with "
+                f"its clock_offset_s it is still {shown_offset(error)} off")
+
+    def drift_alarm(self) -> str | None:
         drift = self.drift_ms
-        if drift is not None and abs(drift) > self.limit_ms:
-            return f"reader clock drifted {shown_offset(drift)} since it connected"
-        return None
+        if drift is None or abs(drift) <= self.limit_ms:
+            return None
+        rate = "" if self.rate == 1 else f" (at its rate of {self.rate:g}x)"
+        return f"reader clock drifted {shown_offset(drift)} since it connected{rate}"
+
+    def alarm(self) -> str | None:
+        """Both of the clock's alarms, as one text."""
+        return "; ".join(text for text in (self.offset_alarm(), self.drift_alarm())
+                         if text) or None
 
 
 def _ms(moment: datetime) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from readers.transports.base import TransportKind
 
@@ -12,7 +12,21 @@ RATE_WINDOW_MS = 10_000
 
 API_FIELDS = ("id", "point", "format", "transport", "connected", "since_ms", "last_read_ms",
               "reads_per_s", "reads", "duplicates", "rejected", "clock_offset_ms", "drift_ms",
-              "alarm")
+              "alarm", "state", "connected_ms", "causes")
+
+State = Literal["connected", "disconnected", "done", "stopped"]
+"""`done`: a recording replayed to its end (not a link that failed)."""
+
+
+class Cause(TypedDict):
+    """One thing about a reader that needs attention (the alarms of `GET /api/alarms`)."""
+
+    text: str
+    since_ms: int
+    """When it started (it clears by itself: raised again, it is a new start)."""
+    measure: int | None
+    """How bad, where it has a size (a clock's error or drift, in ms)."""
+    clear_when: str
 
 
 @dataclass
@@ -33,6 +47,10 @@ class ReaderHealth:
     clock_offset_ms: int | None = None
     drift_ms: int | None = None
     alarm: str | None = None
+    connected_ms: int | None = None
+    """When the link last came up (None: not since this start)."""
+    causes: dict[str, Cause] = field(default_factory=dict)
+    """What `alarm` joins, by kind (link, storage, clock, drift)."""
     # Beyond the API's fields: for `gambero readers status` and the logs.
     address: str = ""
     running: bool = True
@@ -59,16 +77,24 @@ class ReaderHealth:
                                  / (RATE_WINDOW_MS / 1000), 2)
         return self.reads_per_s
 
+    @property
+    def state(self) -> State:
+        if self.finished:
+            return "done"
+        if not self.running:
+            return "stopped"
+        return "connected" if self.connected else "disconnected"
+
     def as_api(self) -> dict[str, Any]:
         """Exactly the fields of the API's ReaderHealth."""
-        whole = asdict(self)
+        whole = {**asdict(self), "state": self.state}
         return {name: whole[name] for name in API_FIELDS}
 
     def as_status(self) -> dict[str, Any]:
         """Everything, for the health file of `gambero readers run`."""
-        whole = asdict(self)
+        whole = {**asdict(self), "state": self.state}
         del whole["_arrivals"]
         return whole
 
 
-__all__ = ["API_FIELDS", "RATE_WINDOW_MS", "ReaderHealth"]
+__all__ = ["API_FIELDS", "RATE_WINDOW_MS", "Cause", "ReaderHealth", "State"]

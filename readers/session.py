@@ -31,7 +31,7 @@ from typing import Protocol
 
 from readers.clock import ClockWatch
 from readers.dialects import Dialect, make_dialect
-from readers.health import ReaderHealth
+from readers.health import Cause, ReaderHealth
 from readers.lines import LineSplitter
 from readers.protocols import make_parser
 from readers.protocols.base import Parser
@@ -43,6 +43,8 @@ log = logging.getLogger("gambero.readers")
 
 ARRIVAL_SPREAD_MS = 1000
 """Records submitted together arrived within this long of each other (see `_batch_size`)."""
+CLEAR_WHEN = {"link": "the reader is connected again",
+              "storage": "the journal takes the reader's reads again"}
 
 
 class Answer(Protocol):
@@ -66,6 +68,9 @@ class SessionSettings:
     backoff_max_s: float = 10.0
     clock_check_s: float = 60.0
     drift_limit_ms: int = 1000
+    clock_rate: float = 1.0
+    """Reader seconds per host second the readers' clocks run at: 1 for real readers, a
+    simulator's speed for simulated ones (their drift is judged at that rate)."""
     submit_retry_s: float = 1.0
     max_batch: int = 1000
     """Most records handed to the core in one submission: a long backlog (a rewind) goes in
@@ -95,7 +100,8 @@ class ReaderSession:
         self.settings = settings or SessionSettings()
         self.dialect = dialect or make_dialect(config.format)
         self._make_parser = parser_factory or (lambda: make_parser(config.format))
-        self.clock = ClockWatch(timezone, config.clock_offset_ms, self.settings.drift_limit_ms)
+        self.clock = ClockWatch(timezone, config.clock_offset_ms, self.settings.drift_limit_ms,
+                                self.settings.clock_rate)
         self.health = ReaderHealth(config.id, config.point, config.format, transport.kind,
                                    address=transport.address, running=False)
         self._pending: list[Record] = []
@@ -108,8 +114,9 @@ class ReaderSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._connections = 0
         self._side_tasks: set[asyncio.Task[None]] = set()
-        self._alarms: dict[str, str] = {}
-        """What needs attention, by kind (link, storage, clock): `health.alarm` joins them."""
+        self._alarms: dict[str, Cause] = {}
+        """What needs attention, by kind (link, storage, clock, drift): `health.alarm` joins
+        them."""
         self._live_clock = transport.kind != "file"
         """A recording's times say nothing of a reader's clock now."""
         self.finished = asyncio.Event()
@@ -121,6 +128,9 @@ class ReaderSession:
         if self._tasks:
             return
         self.health.running = True
+        if not self.health.connected:  # until the link comes up, that is what to attend to
+            self._set_connected(False)
+            self._alarm("link", "not connected yet")
         if self._pending:  # left by a stop that could not hand them over
             self._idle.clear()
             self._arrived.set()
@@ -143,9 +153,9 @@ class ReaderSession:
         self.health.running = False
         self._alarms.clear()  # stopped on purpose: nothing to attend to ...
         if self._pending:  # ... unless reads are left (kept: a restart submits them)
-            self._alarms["storage"] = (f"stopped with {len(self._pending)} records read but "
-                                       f"not stored (the journal did not answer in "
-                                       f"{flush_timeout_s:g} s)")
+            self._alarm("storage", f"stopped with {len(self._pending)} records read but not "
+                                   f"stored (the journal did not answer in "
+                                   f"{flush_timeout_s:g} s)")
             log.error("reader %s: stopped with %d records read but not stored: the journal did "
                       "not answer in %g s", self.config.id, len(self._pending), flush_timeout_s)
         self._set_connected(False)
@@ -216,9 +226,12 @@ class ReaderSession:
         if reconnect:
             self.health.reconnects += 1
         self._set_connected(True)
+        self.health.connected_ms = self.health.since_ms
         self._alarm("link", None)
         self.health.last_error = None
         self.clock.connected()
+        self.health.drift_ms = None  # measured afresh on this connection
+        self._alarm("drift", None)
         parser = self._make_parser()
         lines = LineSplitter()
         delivered = False
@@ -306,30 +319,47 @@ class ReaderSession:
         self.health.clock_offset_ms = self.clock.offset_ms
         self.health.drift_ms = self.clock.drift_ms
         if self.health.connected:
-            self._alarm("clock", self.clock.alarm())
+            limit = f"{self.settings.drift_limit_ms / 1000:g} s"
+            error, drift = self.clock.error_ms, self.clock.drift_ms
+            self._alarm("clock", self.clock.offset_alarm(),
+                        None if error is None else abs(error),
+                        f"the reader's clock, with its clock_offset_s, is within {limit} of "
+                        "the host's")
+            self._alarm("drift", self.clock.drift_alarm(),
+                        None if drift is None else abs(drift),
+                        f"the drift is back under {limit} (or the reader reconnects)")
 
     def _lost(self, reason: str) -> None:
-        if getattr(self.transport, "ended", False):
+        if getattr(self.transport, "ended", False):  # a recording played whole: done, no alarm
             log.info("reader %s: %s", self.config.id, reason)
-        elif self.health.connected or self.health.last_error != reason:
+            self._set_connected(False)
+            return
+        if self.health.connected or self.health.last_error != reason:
             log.warning("reader %s (%s): %s", self.config.id, self.transport.address, reason)
         self.health.last_error = reason
         self._set_connected(False)
         self._alarm("link", f"disconnected: {reason}")
 
-    def _alarm(self, kind: str, text: str | None) -> None:
-        """Raise (`text`) or clear (None) one kind of alarm: link, storage or clock. Each is
-        kept apart, so that one clearing never wipes another."""
+    def _alarm(self, kind: str, text: str | None, measure: int | None = None,
+               clear_when: str = "") -> None:
+        """Raise (`text`) or clear (None) one kind of alarm: link, storage, clock or drift.
+        Each is kept apart, so that one clearing never wipes another; one raised again while
+        it stands keeps its start."""
         if text is None:
             self._alarms.pop(kind, None)
         else:
-            self._alarms[kind] = text
+            since = self._alarms[kind]["since_ms"] if kind in self._alarms else now_ms()
+            self._alarms[kind] = Cause(text=text, since_ms=since, measure=measure,
+                                       clear_when=clear_when or CLEAR_WHEN.get(kind, ""))
         self._show_alarms()
 
     def _show_alarms(self) -> None:
-        shown = [self._alarms[kind] for kind in ("link", "storage", "clock")
-                 if kind in self._alarms and (kind != "clock" or self.health.connected)]
-        self.health.alarm = "; ".join(shown) or None
+        kinds: tuple[str, ...] = ("link", "storage", "clock", "drift")
+        shown = {kind: self._alarms[kind] for kind in kinds
+                 if kind in self._alarms
+                 and (kind not in ("clock", "drift") or self.health.connected)}
+        self.health.causes = shown
+        self.health.alarm = "; ".join(cause["text"] for cause in shown.values()) or None
 
     def _set_connected(self, connected: bool) -> None:
         if self.health.connected != connected or self.health.since_ms is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
@@ -37,6 +37,13 @@ NO_READER = (404, "no reader with that id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class Cause(BaseModel):
+    text: str
+    since_ms: int
+    measure: int | None
+    clear_when: str
+
+
 class Health(BaseModel):
     id: str
     point: str
@@ -53,6 +60,12 @@ class Health(BaseModel):
     drift_ms: int | None
     alarm: str | None
     running: bool
+    state: Literal["connected", "disconnected", "done", "stopped"] = Field(
+        description="done: a recording (path) replayed to its end, not a failed link")
+    connected_ms: int | None = Field(description="when the link last came up; null: not since "
+                                                 "this start")
+    causes: dict[str, Cause] = Field(description="what `alarm` joins, by kind (link, storage, "
+                                                 "clock, drift): GET /api/alarms lists them")
 
 
 @router.get("", response_model=list[Health], summary="Every reader's health")
