@@ -136,7 +136,8 @@ class Soak:
                      rng: random.Random) -> None:
         makers: list[Callable[[random.Random], tuple[str, str, dict[str, Any]]]] = [
             self._public_get, self._desk_get, self._gun, self._manual, self._status,
-            self._edit, self._chip, self._reader, self._participants, self._json_reads]
+            self._edit, self._chip, self._reader, self._participants, self._json_reads,
+            self._correction]
         while time.monotonic() < deadline:
             method, path, options = rng.choice(makers)(rng)
             role = rng.choice(["", "bad", "reader", "timekeeper", "admin", "admin"])
@@ -162,7 +163,9 @@ class Soak:
     def _desk_get(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
         path = rng.choice(["/api/journal", "/api/rejected", "/api/unknown-chips",
                            "/api/quarantined", "/api/readers", "/api/tokens",
-                           "/api/auth/whoami", f"/api/readers/{GARBAGE_READER}"])
+                           "/api/auth/whoami", f"/api/readers/{GARBAGE_READER}",
+                           "/api/unknown-bibs", "/api/guns", "/api/alarms",
+                           f"/api/athletes/{rng.choice(self.others)}/passings"])
         return "GET", path, {"params": {"limit": str(rng.choice([1, 100, 0, -1, 10**30]))}}
 
     def _gun(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
@@ -193,6 +196,18 @@ class Soak:
         if "race" in body:
             body["race"] = rng.choice(["kids", "nope", None])  # never into the scripted race
         return "PATCH", f"/api/athletes/{rng.choice(self.others)}", {"json_body": body}
+
+    def _correction(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        """A reassign of any entry (only times typed under unknown bibs can be: the chaos's
+        hostile bibs), or a void of an entry no journal holds: never a void of a real entry,
+        which could take a scripted finish away."""
+        if rng.random() < 0.5:
+            return "POST", "/api/reassign", {"json_body": {
+                "seq": rng.randint(1, 5_000), "bib": rng.choice([*self.others, *HOSTILE_TEXT]),
+                "reason": rng.choice(HOSTILE_TEXT)}, "dry_run": rng.random() < 0.5}
+        return "POST", "/api/void", {"json_body": {
+            "seq": rng.choice([10**9, *HOSTILE_NUMBERS]), "reason": rng.choice(HOSTILE_TEXT)},
+            "dry_run": rng.random() < 0.5}
 
     def _chip(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
         chip = rng.choice([f"CHAOS{rng.randint(0, 99)}", *HOSTILE_TEXT])

@@ -111,7 +111,7 @@ async def unknown_bibs(runtime: RuntimeDep, core: CoreDep, _: TimekeeperDep
 
 
 class VoidIn(BaseModel):
-    seq: int = Field(strict=True, ge=1, description="the journal entry to void")
+    seq: int = Field(strict=True, ge=1, lt=1 << 63, description="the journal entry to void")
     reason: Annotated[Reason, Field(min_length=1)]
 
 

@@ -106,6 +106,7 @@ async def test_corrections_refused_say_why(served: Served) -> None:
         ("void", {"seq": read["seq"]}, 422, "body.reason"),
         ("void", {"seq": read["seq"], "reason": ""}, 422, "body.reason"),
         ("void", {"seq": "3", "reason": "r"}, 422, "body.seq"),
+        ("void", {"seq": 2**64, "reason": "r"}, 422, "body.seq"),  # found by the soak: a 500
         ("reassign", {"seq": read["seq"], "bib": "502", "reason": "r"}, 409,
          "bib 501's read: void it"),
         ("reassign", {"seq": read["seq"], "bib": "77777", "reason": "r"}, 404, "77777"),
