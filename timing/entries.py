@@ -365,7 +365,10 @@ def apply_action(standings: Standings, entry: ActionEntry, applied: Applied) -> 
             applied.bibs.update({bib} if previous is None else {bib, previous})
         elif entry.action in ("participant", "edit"):
             athlete = athlete_from(payload)
-            if entry.action == "participant":
+            # A bib registered at the desk and later written into participants.csv is the
+            # file's at the next start: the desk's registration, the later word, applies as
+            # an edit (live, the check refuses a bib registered twice before it is journaled).
+            if entry.action == "participant" and not standings.has_athlete(athlete.bib):
                 standings.add_athlete(athlete)
             else:
                 standings.update_athlete(athlete)

@@ -120,3 +120,17 @@ def test_a_correction_that_no_longer_applies_is_reported_by_a_rebuild() -> None:
     items = [Journaled(1, void(entry.reader_id, entry.read, seq=7))]
     errors = apply_all(Standings(event(), [athlete("12", "c12")]), items)
     assert errors == [(1, "void: entry 7 is no read that counts now")]
+
+
+def test_a_desk_registration_the_file_has_since_applies_as_an_edit() -> None:
+    """A late entry registered at the desk, then written into participants.csv too: at the
+    next start the file registers the bib, and the desk's registration, replayed, edits it."""
+    from timing.entries import register
+
+    from_file = athlete("950", "c950")
+    at_desk = athlete("950", "c950", last_name="Desk")
+    table = Standings(event(), [athlete("12", "c12"), from_file])
+    assert apply_all(table, [Journaled(1, register(at_desk))]) == []
+    assert table.athlete("950").last_name == "Desk"
+    with pytest.raises(ActionError, match="already registered"):
+        check_action(table, register(at_desk))  # live, a second registration is refused
