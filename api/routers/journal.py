@@ -14,9 +14,8 @@ from api.deps import RuntimeDep
 from api.journal_view import JournalView
 from api.routers.records import Limit
 from api.runtime import Runtime
-from api.schemas import errors
+from api.schemas import Bib, errors
 from timing.entries import ActionEntry, ActionName
-from timing.limits import BIB_MAX
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses=errors(401, 403))
 
@@ -50,7 +49,7 @@ Choices = Annotated[list[str] | None, Query(max_length=_LIST_MAX)]
                                    "apply"), 503))
 async def journal(runtime: RuntimeDep, _: TimekeeperDep, kind: Choices = None,
                   action: Choices = None,
-                  bib: Annotated[str | None, Query(min_length=1, max_length=BIB_MAX)] = None,
+                  bib: Annotated[Bib | None, Query()] = None,
                   chips: Annotated[bool, Query(description="with bib: also the reads of the "
                                                            "athlete's chips")] = False,
                   before: Annotated[int | None, Query(ge=1, le=(1 << 63) - 1)] = None,
