@@ -163,7 +163,7 @@ async def fire_gun(core: CoreDep, caller: TimekeeperDep, race_id: str, body: Gun
                      reason=body.reason, correct=own_gun is not None)
         if dry_run:
             check_action(core.standings, action)  # an unknown wave: 409, as without dry_run
-            return _preview(core, race_id, body.wave, moment)
+            return gun_preview(core, race_id, body.wave, moment)
         seq = await core.act(action)
     return {"seq": seq}
 
@@ -205,15 +205,18 @@ async def _already_set(core: TimingCore, race_id: str, wave: str | None, gun_ms:
     text = f"the gun of {where} is set already: {time_of_day_text(gun_ms, zone)}"
     if found.source == "action":
         assert found.at_ms is not None
-        text += (f", fired by {found.by or 'unknown'} at {time_of_day_text(found.at_ms, zone)} "
-                 f"(journal entry {found.seq})")
+        text += (f", fired by {found.by or 'unknown'} (entered at "
+                 f"{time_of_day_text(found.at_ms, zone)}, journal entry {found.seq})")
     elif found.source == "event.toml":
         text += ", in event.toml"
     return text + ". To move it, send \"correct\": true with the right time (preview it first " \
                   "with ?dry_run=true)"
 
 
-def _preview(core: TimingCore, race_id: str, wave: str | None, moment: int) -> dict[str, Any]:
+def gun_preview(core: TimingCore, race_id: str, wave: str | None, moment: int
+                ) -> dict[str, Any]:
+    """The dry run's answer: who would move (`Standings.preview_gun`), as the status and
+    penalty previews show them, and how many results would change at all."""
     precision_ms = core.standings.race(race_id).precision_ms
     answer = core.standings.preview_gun(race_id, moment, wave)
     return {"changes": [_change(change, precision_ms) for change in answer.changes],

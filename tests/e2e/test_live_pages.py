@@ -114,7 +114,7 @@ def test_console_hand_timing_reaches_the_scoreboard(server: Server, desktop: Pag
     fire.focus()
     console.keyboard.press("Enter")
     console.keyboard.press("Enter")
-    expect(console.locator(".gun-race .muted").first).to_have_text(re.compile(r"^gun at \d\d:"))
+    expect(console.locator(".gun-race .gun-state").first).to_have_text(re.compile(r"^gun at \d\d:"))
     gun = server.get("/api/races")[0]["gun_ms"]
     assert gun is not None and abs(gun - now_ms()) < 20_000
 
