@@ -164,6 +164,16 @@ async def run_the_race(client: httpx.AsyncClient) -> None:
     await post(client, "/api/athletes/3/penalty", {"ms": 10_000, "reason": "false start"})
     await post(client, "/api/athletes/11/penalty", {"ms": 5_000, "reason": "cut the bend"})
     await post(client, "/api/athletes/11/penalty", {"ms": 2_500, "reason": "and again"})
+    # A finish typed for the wrong bib, voided; a bib nobody has, given to the right bib.
+    await post(client, "/api/manual", {"entries": [
+        {"bib": "7", "time_ms": gun + 300_000, "point": None},
+        {"bib": "12345", "time_ms": gun + 5 * 60_000 + 99_000, "point": None}]})
+    listed = await client.get("/api/athletes/7/passings", headers=AUTH)
+    [wrong] = listed.json()
+    await post(client, "/api/void", {"seq": wrong["seq"], "reason": "was bib 17's"})
+    [unknown] = (await client.get("/api/unknown-bibs", headers=AUTH)).json()
+    await post(client, "/api/reassign", {"seq": unknown["seq"], "bib": "12",
+                                         "reason": "12345 was 12"})
 
 
 async def api_csv(client: httpx.AsyncClient) -> tuple[bytes, bytes]:
@@ -222,6 +232,8 @@ async def test_results_equal_the_servers_before_and_after_a_restart(
     assert (rows["6"]["status"], rows["6"]["split_half"]) == ("DNF", "3:26")
     assert (rows["1"]["gun_time"], rows["1"]["split_half"]) == ("7:41", "4:21")  # elite gun
     assert rows["5"]["laps"] == "1"  # the second entry was a duplicate
+    assert (rows["7"]["status"], rows["7"]["gun_time"]) == ("DNS", "")  # its finish voided
+    assert (rows["12"]["place"], rows["12"]["gun_time"]) == ("3", "1:39.0")  # reassigned
 
     # A restart: a new core, its standings rebuilt from the journal.
     async with served(event, url) as client:
