@@ -58,7 +58,7 @@ def test_the_demo_race_reaches_every_page(demo_race: Server, browser: Browser,
         console.get_by_label("Token").fill(ADMIN_TOKEN)
         console.keyboard.press("Enter")
         expect(console.locator("#reader-list tbody tr")).to_have_count(4)
-        expect(console.locator("#journal-list")).to_contain_text("gun")
+        expect(console.locator("#journal-list")).to_contain_text("Gun fired: ")
         console.screenshot(path=artifacts / "demo-console.png", full_page=True)
     finally:
         for page in (board, announcer, phone, console):
