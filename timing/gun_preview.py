@@ -61,6 +61,8 @@ def gun_changes(members: Iterable[AthleteState], race: Race, wave: str | None,
         # `derive` compares against the copied derived fields: True when the result changes.
         retimed += derive(trial)
         pairs.append((state, trial))
+    if all(before is after for before, after in pairs):
+        return GunPreview([], 0)  # nobody starts with that gun, or it is where it was
 
     ranks: dict[RankKey, list[int]] = {}
     for _, after in pairs:
