@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -293,12 +293,14 @@ class Store:
     async def actions(self, event_id: int, names: Sequence[str]) -> list[Journaled]:
         """Every action named in `names` (e.g. "alarm", "gun"), in journal order."""
         async with self.engine.connect() as connection:
+            # Sorted here, not by the query: an ORDER BY seq makes SQLite walk the whole
+            # journal in seq order instead of using the partial index ix_journal_actions.
             result = await connection.execute(
                 select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
-                                       _JOURNAL.c.kind == "action",
-                                       _JOURNAL.c.action.in_(list(names)))
-                .order_by(_JOURNAL.c.seq))
-            return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
+                                       _JOURNAL.c.action.is_not(None),
+                                       _JOURNAL.c.action.in_(list(names))))
+            return sorted((Journaled(int(row["seq"]), _entry(row))
+                           for row in result.mappings()), key=lambda item: item.seq)
 
     async def recorded_times(self, event_id: int, seqs: Sequence[int]) -> dict[int, int]:
         """seq -> when the entry was recorded (ms since 1970 UTC), for the entries `seqs` (the
@@ -408,18 +410,18 @@ class Store:
                        ) -> list[Journaled]:
         """Every read typed under one of `bibs` (hand timing) or, when given, of one of
         `chips` (compared in lower case, as chip codes are), in journal order."""
-        if not bibs and not chips:
-            return []
-        found: ColumnElement[bool] = _JOURNAL.c.bib.in_(list(bibs))  # ix_journal_bibs serves it
-        if chips:
-            found = found | (_JOURNAL.c.bib.is_(None)
-                             & func.lower(_JOURNAL.c.chip).in_(sorted({c.lower() for c in chips})))
+        wanted = [_JOURNAL.c.bib.is_not(None) & _JOURNAL.c.bib.in_(list(bibs))]  # by the
+        if chips:  # partial index ix_journal_bibs; chip reads are many, and not indexed
+            wanted.append(_JOURNAL.c.bib.is_(None)
+                          & func.lower(_JOURNAL.c.chip).in_(sorted({c.lower() for c in chips})))
+        found: list[Journaled] = []
         async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
-                                       _JOURNAL.c.kind == "read", found)
-                .order_by(_JOURNAL.c.seq))
-            return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
+            for condition in wanted if bibs else wanted[1:]:
+                # Sorted below, not by the query (see `actions`).
+                result = await connection.execute(select(_JOURNAL).where(
+                    _JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == "read", condition))
+                found += (Journaled(int(row["seq"]), _entry(row)) for row in result.mappings())
+        return sorted(found, key=lambda item: item.seq)
 
     # -- API tokens (only their hashes) --------------------------------------------------------
 
