@@ -122,6 +122,7 @@ export function setupJournal(ctx) {
   let shown = [];
   let more = false;
   let generation = 0; // answers to an older filter are dropped
+  let applied = ""; // the query of the filter shown
 
   // The choices' longest texts are wider than a phone: the select may shrink to the screen.
   const show = el("select", { id: "journal-show", style: "max-width:100%", onchange: () => { filter.show = show.value; restart(); } },
@@ -142,7 +143,9 @@ export function setupJournal(ctx) {
       chips, t("journal_with_chips")));
   box.replaceChildren(form, list, message, older);
 
-  const bibChanged = debounce(() => { restart(); }, 400);
+  // Typing waits for a pause; a filter applied meanwhile (another control) has taken the bib
+  // already, and starting over again would drop the page "older" may be loading.
+  const bibChanged = debounce(() => { if (journalPath(filter) !== applied) restart(); }, 400);
   bib.addEventListener("input", () => {
     filter.bib = bib.value;
     chips.disabled = !bib.value.trim();
@@ -184,6 +187,7 @@ export function setupJournal(ctx) {
 
   function restart() {
     generation += 1;
+    applied = journalPath(filter);
     shown = [];
     more = false;
     message.textContent = "";
