@@ -19,16 +19,13 @@ from pydantic import BaseModel, Field
 
 from api.auth import TimekeeperDep
 from api.deps import CoreDep, RuntimeDep, ViewDep
-from api.routers.timekeeper import Change, Done, DryRun, in_event_days, now_ms
+from api.routers.timekeeper import Change, Done, DryRun, in_event_days, now_ms, shown
 from api.schemas import Ident, Reason, errors
 from timing.checks import check_action
 from timing.core import TimingCore
 from timing.entries import ActionEntry, Journaled, gun
 from timing.model import Race
-from timing.rules import format_duration
 from timing.time_of_day import parse_stopwatch, parse_time_of_day, time_of_day_text
-from timing.what_if import Change as Changed
-from timing.what_if import Placing
 
 router = APIRouter(prefix="/api", tags=["timekeeper"], responses=errors(401))
 
@@ -219,18 +216,5 @@ def gun_preview(core: TimingCore, race_id: str, wave: str | None, moment: int
     penalty previews show them, and how many results would change at all."""
     precision_ms = core.standings.race(race_id).precision_ms
     answer = core.standings.preview_gun(race_id, moment, wave)
-    return {"changes": [_change(change, precision_ms) for change in answer.changes],
+    return {"changes": [shown(change, precision_ms) for change in answer.changes],
             "retimed": answer.retimed}
-
-
-def _change(change: Changed, precision_ms: int) -> dict[str, Any]:
-    athlete = change.athlete
-
-    def side(placing: Placing) -> dict[str, Any]:
-        ms = placing.time_ms
-        return {"place": placing.place, "gender_place": placing.gender_place,
-                "category_place": placing.category_place, "status": placing.status,
-                "time_ms": ms, "time": None if ms is None else format_duration(ms, precision_ms)}
-
-    return {"bib": athlete.bib, "name": f"{athlete.first_name} {athlete.last_name}",
-            "before": side(change.before), "after": side(change.after)}
