@@ -64,7 +64,8 @@ def test_a_poisoned_journal_starts_and_the_console_raises_the_alarm(
     phone.goto(f"{server.url}/console?lang=de")
     phone.get_by_label("Token").fill(ADMIN_TOKEN)
     phone.keyboard.press("Enter")
-    expect(phone.locator("#alarms li").nth(3)).to_contain_text(f"Journaleintrag {first + 2}")
+    expect(phone.locator(f'#alarms li[data-alarm="quarantined:{first + 2}"]')).to_contain_text(
+        f"Journaleintrag {first + 2}")
     phone.evaluate("window.scrollTo(0, 0)")
     cut = phone.evaluate("""() => [...document.querySelectorAll('#alarms li')]
         .filter(item => item.scrollWidth > item.clientWidth + 1).length""")

@@ -1,23 +1,27 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { readerAlarm } from "../../display/static/js/console-health.js";
+import { alarmSignature, fallbackAlarms, stateText } from "../../display/static/js/console-health.js";
 import { setLanguage } from "../../display/static/js/i18n.js";
 
-const reader = (extra) => ({ id: "finish-main", format: "ipico", connected: true, alarm: null,
-  drift_ms: 0, last_read_ms: 1_000_000, ...extra });
-
-test("reader alarms: the server's first, then connection, drift and silence", () => {
+test("reader states: a recording replayed whole is done, not disconnected", () => {
   setLanguage("en");
-  const now = 1_000_000 + 1000;
-  assert.equal(readerAlarm(reader({}), now), null);
-  assert.equal(readerAlarm(reader({ alarm: "stopped", connected: false }), now), "stopped");
-  assert.equal(readerAlarm(reader({ connected: false }), now), "not connected");
-  assert.equal(readerAlarm(reader({ connected: false, format: "manual" }), now), null,
-    "hand timing has no connection to lose");
-  assert.equal(readerAlarm(reader({ drift_ms: -1500 }), now), "clock drifts -1.5 s");
-  assert.equal(readerAlarm(reader({ drift_ms: 900 }), now), null);
-  assert.equal(readerAlarm(reader({}), now + 5 * 60 * 1000), "no reads for 5 minutes");
+  assert.equal(stateText({ state: "connected", connected: true }), "connected");
+  assert.equal(stateText({ state: "done", connected: false }), "done (file replayed)");
+  assert.equal(stateText({ connected: false }), "NOT connected", "an older server: no state");
   setLanguage("it");
-  assert.equal(readerAlarm(reader({ connected: false }), now), "non connesso");
+  assert.equal(stateText({ state: "done", connected: false }), "finito (file riprodotto)");
   setLanguage("en");
+});
+
+test("a changed state or cause asks the server for its alarms again", () => {
+  const reader = { id: "gate", state: "connected", causes: {} };
+  const before = alarmSignature([reader]);
+  assert.equal(alarmSignature([{ ...reader, causes: {} }]), before);
+  assert.notEqual(alarmSignature([{ ...reader, causes: { drift: {} } }]), before);
+  assert.notEqual(alarmSignature([{ ...reader, state: "disconnected" }]), before);
+});
+
+test("a web-only server's readers: their own alarm texts, none to acknowledge", () => {
+  assert.deepEqual(fallbackAlarms([{ id: "gate", alarm: "stopped", since_ms: 5 }, { id: "x", alarm: null }])
+    .map((item) => [item.subject, item.cause, item.acknowledged]), [["gate", "stopped", null]]);
 });

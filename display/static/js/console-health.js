@@ -1,47 +1,87 @@
-// Console: reader health (connected, reads/s, clock drift) and journal entries set aside
-// (GET /api/quarantined), as alarms at the top of the page.
+// Console: reader health (state, reads/s, clock drift) and the server's alarms (GET /api/alarms)
+// in the bar at the top of the page, each acknowledged there (console-alarms.js).
+import { showAlarmBar } from "./console-alarms.js";
 import { t } from "./i18n.js";
 import { el } from "./page.js";
 import { formatTimeOfDay } from "./timefmt.js";
 
-const STALE_READS_MS = 5 * 60 * 1000;
-const DRIFT_ALARM_MS = 1000;
+const ALARMS_EVERY_MS = 5000;
 
-/** Why a reader needs attention, or null: the server's alarm first, then our own checks. */
-export function readerAlarm(reader, now) {
-  if (reader.alarm) return reader.alarm;
-  // A hand-timing "reader" is people with a keyboard: not being connected is normal.
-  if (!reader.connected && reader.format !== "manual") return t("alarm_disconnected");
-  if (reader.drift_ms !== null && reader.drift_ms !== undefined && Math.abs(reader.drift_ms) > DRIFT_ALARM_MS) {
-    return t("alarm_drift", { seconds: (reader.drift_ms / 1000).toFixed(1) });
-  }
-  if (reader.last_read_ms && now - reader.last_read_ms > STALE_READS_MS) return t("alarm_quiet");
-  return null;
+/** A reader's state in words: a recording replayed whole is "done", not disconnected. */
+export function stateText(reader) {
+  const state = reader.state || (reader.connected ? "connected" : "disconnected");
+  return t(`reader_state_${state}`);
+}
+
+/** What changes a reader's alarms: when it differs from the last health message, ask again. */
+export function alarmSignature(readers) {
+  return readers.map((reader) => `${reader.id}:${reader.state}:${Object.keys(reader.causes || {}).sort()}`).join("|");
+}
+
+/** A web-only server has no alarms to give: its readers' own alarm texts, not acknowledgeable. */
+export function fallbackAlarms(readers) {
+  return readers.filter((reader) => reader.alarm).map((reader) => ({
+    id: `reader:${reader.id}`, kind: "reader", subject: reader.id, cause: reader.alarm,
+    since_ms: reader.since_ms, clear_when: "", measure: null, acknowledged: null,
+  }));
 }
 
 export function setupHealth(ctx) {
   const readerBox = document.getElementById("reader-list");
-  const alarms = document.getElementById("alarms");
+  const bar = document.getElementById("alarms");
   const zone = ctx.event.timezone;
-  let readerAlarms = [];
-  let setAside = [];
+  let readers = [];
+  let alarms = [];
+  let served = true;  // the server answers GET /api/alarms (a web-only one does not)
+  let failure = null;
+  let signature = "";
+  let drawn = "";
 
   function showAlarms() {
-    const items = [...readerAlarms, ...setAside.map((entry) => t("alarm_quarantined", entry))];
-    alarms.hidden = items.length === 0;
-    alarms.replaceChildren(el("ul", {}, ...items.map((text) => el("li", {}, text))));
+    const shown = served ? alarms : fallbackAlarms(readers);
+    const now = ctx.now();
+    // Drawn again only when something shown changes (a quiet reader's minutes too): the bar
+    // is an alert region, and a button replaced under a finger or the focus is lost.
+    const key = JSON.stringify([shown, failure, served, Math.floor(now / 60000)]);
+    if (key !== drawn) {
+      drawn = key;
+      showAlarmBar(bar, shown, { zone, now, onAcknowledge: served ? acknowledge : null, failure });
+    }
+    showReaders(readers);
   }
 
-  function showReaders(readers) {
-    const now = ctx.now();
-    const rows = readers.map((reader) => ({ reader, alarm: readerAlarm(reader, now) }));
-    readerBox.replaceChildren(readers.length ? el("table", {},
-      el("thead", {}, el("tr", {}, ...["reader", "point", "transport", "connected", "reads_per_s",
+  async function loadAlarms() {
+    try {
+      alarms = await ctx.call("/api/alarms");
+      served = true;
+    } catch (error) {
+      served = error.status !== 503;
+      if (!served) alarms = [];
+    }
+    showAlarms();
+  }
+
+  async function acknowledge(alarm) {
+    try {
+      await ctx.call(`/api/alarms/${encodeURIComponent(alarm.id)}/acknowledge`, { method: "POST", body: {} });
+      failure = null;
+    } catch (error) {
+      // 409: someone else acknowledged it, or it cleared meanwhile: the list says which.
+      failure = error.status === 409 ? null : t("alarm_ack_failed", { error: error.message });
+    }
+    drawn = "";  // its button comes back enabled if the alarm is still there
+    await loadAlarms();
+  }
+
+  function showReaders(list) {
+    const open = new Set(alarms.filter((alarm) => !alarm.acknowledged).map((alarm) => String(alarm.subject)));
+    readerBox.replaceChildren(list.length ? el("table", {},
+      el("thead", {}, el("tr", {}, ...["reader", "point", "transport", "reader_state", "reads_per_s",
         "reads", "duplicates", "rejected", "drift", "last_read", "alarm"].map((key) =>
         el("th", { scope: "col" }, t(key))))),
-      el("tbody", {}, ...rows.map(({ reader, alarm }) => el("tr", { class: alarm ? "alarm" : null },
+      el("tbody", {}, ...list.map((reader) => el("tr", { class: open.has(reader.id) ? "alarm" : null },
         el("td", {}, reader.id), el("td", {}, reader.point), el("td", {}, reader.transport),
-        el("td", {}, reader.connected ? t("yes") : t("no")),
+        el("td", {}, stateText(reader)),
         el("td", { class: "num" }, Number(reader.reads_per_s || 0).toFixed(1)),
         el("td", { class: "num" }, String(reader.reads)),
         el("td", { class: "num" }, String(reader.duplicates)),
@@ -49,33 +89,32 @@ export function setupHealth(ctx) {
         el("td", { class: "num" }, reader.drift_ms === null || reader.drift_ms === undefined
           ? "" : `${(reader.drift_ms / 1000).toFixed(2)} s`),
         el("td", {}, formatTimeOfDay(reader.last_read_ms, zone)),
-        el("td", {}, alarm || ""))))) : el("p", { class: "muted" }, t("no_readers")));
-    readerAlarms = rows.filter((row) => row.alarm)
-      .map(({ reader, alarm }) => `${t("reader")} ${reader.id}: ${alarm}`);
-    showAlarms();
+        el("td", {}, reader.alarm || ""))))) : el("p", { class: "muted" }, t("no_readers")));
   }
 
-  /** Journal entries the core could not apply (docs/operations.md): an alarm until voided. */
-  async function loadQuarantined() {
-    try {
-      setAside = await ctx.call("/api/quarantined");
-    } catch {
-      setAside = [];  // a web-only process has no core to ask: the readers' alarms still show
+  /** Each health message (websocket, every second) or poll: a change in state asks again. */
+  function takeReaders(list) {
+    readers = list;
+    const now = alarmSignature(list);
+    if (now !== signature) {
+      signature = now;
+      loadAlarms();
+    } else {
+      showAlarms();
     }
-    showAlarms();
   }
 
   async function loadReaders() {
     try {
-      showReaders(await ctx.call("/api/readers"));
+      takeReaders(await ctx.call("/api/readers"));
     } catch (error) {
       readerBox.replaceChildren(el("p", { class: "error" }, `${t("error")}: ${error.message}`));
     }
   }
 
   loadReaders();
-  loadQuarantined();
+  loadAlarms();
   setInterval(loadReaders, 15000);
-  setInterval(loadQuarantined, 15000);
-  return { showReaders };
+  setInterval(loadAlarms, ALARMS_EVERY_MS);
+  return { showReaders: takeReaders, refreshAlarms: loadAlarms };
 }
