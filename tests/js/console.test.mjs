@@ -8,6 +8,8 @@ test("reader states: a recording replayed whole is done, not disconnected", () =
   assert.equal(stateText({ state: "connected", connected: true }), "connected");
   assert.equal(stateText({ state: "done", connected: false }), "done (file replayed)");
   assert.equal(stateText({ connected: false }), "NOT connected", "an older server: no state");
+  assert.equal(stateText({ state: "disconnected", transport: "ingest" }),
+    "idle (nothing posted for a minute)", "a reader that posts has no link to lose");
   setLanguage("it");
   assert.equal(stateText({ state: "done", connected: false }), "finito (file riprodotto)");
   setLanguage("en");

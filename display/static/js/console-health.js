@@ -7,9 +7,11 @@ import { formatTimeOfDay } from "./timefmt.js";
 
 const ALARMS_EVERY_MS = 5000;
 
-/** A reader's state in words: a recording replayed whole is "done", not disconnected. */
+/** A reader's state in words: a recording replayed whole is "done", not disconnected; a
+ * reader that posts its reads (hand timing, a forwarder) and has not lately is only idle. */
 export function stateText(reader) {
   const state = reader.state || (reader.connected ? "connected" : "disconnected");
+  if (state === "disconnected" && reader.transport === "ingest") return t("reader_state_idle");
   return t(`reader_state_${state}`);
 }
 

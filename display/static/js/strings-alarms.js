@@ -24,6 +24,7 @@ export const ALARM_STRINGS = {
     reader_state_connected: "connected",
     reader_state_disconnected: "NOT connected",
     reader_state_done: "done (file replayed)",
+    reader_state_idle: "idle (nothing posted for a minute)",
     reader_state_stopped: "stopped",
   },
   it: {
@@ -49,6 +50,7 @@ export const ALARM_STRINGS = {
     reader_state_connected: "connesso",
     reader_state_disconnected: "NON connesso",
     reader_state_done: "finito (file riprodotto)",
+    reader_state_idle: "inattivo (nessun invio da un minuto)",
     reader_state_stopped: "fermato",
   },
   de: {
@@ -74,6 +76,7 @@ export const ALARM_STRINGS = {
     reader_state_connected: "verbunden",
     reader_state_disconnected: "NICHT verbunden",
     reader_state_done: "fertig (Datei abgespielt)",
+    reader_state_idle: "ruhig (seit einer Minute nichts gesendet)",
     reader_state_stopped: "angehalten",
   },
 };
