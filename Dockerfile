@@ -11,7 +11,7 @@ COPY gambero ./gambero
 COPY migrations ./migrations
 COPY examples ./examples
 # Editable, so that `gambero demo` finds the example's generator in /app/examples.
-RUN pip install --no-cache-dir -e '.[postgres,redis]'
+RUN pip install --no-cache-dir -e '.[postgres,redis,xlsx]'
 EXPOSE 8000
 ENTRYPOINT ["gambero"]
 CMD ["demo", "--host", "0.0.0.0", "--port", "8000"]

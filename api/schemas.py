@@ -39,7 +39,8 @@ ROW_EXAMPLE: dict[str, Any] = {
     "race": "mile", "place": 1, "bib": "12", "first_name": "Giulia", "last_name": "Rossi",
     "gender": "F", "gender_place": 1, "category": "F30-39", "category_place": 1,
     "status": "FIN", "gun_time": "6:40", "chip_time": "6:38", "laps": "1",
-    "split_start": "", "split_half": "3:15", "club": "Gambero Athletic", "gun_ms": 399001,
+    "split_start": "", "split_half": "3:15", "club": "Gambero Athletic", "penalty": "",
+    "gun_ms": 399001,
     "chip_ms": 397512, "finish_ms": 1778396799001, "splits_ms": {"half": 194300},
     "start_ms": 1778396400000, "passings_ms": [1778396799001],
 }
@@ -64,6 +65,7 @@ class Row(BaseModel):
     chip_time: str
     laps: Any
     club: str
+    penalty: str = Field(description="the total time penalty in the CSV's form, \"\" if none")
     gun_ms: int | None = Field(description="gun time (ms, penalties included); FIN only")
     chip_ms: int | None
     finish_ms: int | None = Field(description="UTC epoch ms of the finish passing")

@@ -126,7 +126,7 @@ class Corrected(BaseModel):
 
 @router.post("/void", response_model=Corrected | Preview,
              summary="Void a read or a hand time (or an entry set aside), with a reason",
-             responses=errors(NO_ENTRY, REFUSED, 422, 503))
+             responses=errors(400, NO_ENTRY, REFUSED, 422, 503))
 async def void_route(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, body: VoidIn,
                      dry_run: DryRun = False) -> dict[str, Any]:
     item = Journaled(body.seq, await _entry(runtime, body.seq))
@@ -148,7 +148,8 @@ async def void_route(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, 
 
 @router.post("/reassign", response_model=Corrected | Preview,
              summary="Give a time typed under a bib nobody has to the right bib",
-             responses=errors(NO_ENTRY, (404, "no athlete with that bib"), REFUSED, 422, 503))
+             responses=errors(400, NO_ENTRY, (404, "no athlete with that bib"), REFUSED, 422,
+                              503))
 async def reassign_route(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep,
                          body: ReassignIn, dry_run: DryRun = False) -> dict[str, Any]:
     entry = await _entry(runtime, body.seq)

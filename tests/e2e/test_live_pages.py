@@ -175,13 +175,14 @@ def test_console_hand_timing_reaches_the_scoreboard(server: Server, desktop: Pag
     expect(board.locator("#finishers tbody tr[data-bib='2']")).to_be_visible()
 
     # A status change with its preview first.
-    console.get_by_label("Bib", exact=True).nth(1).fill("4")
-    console.get_by_label("Reason").fill("cut the course")
-    console.get_by_role("button", name="Preview").click()
+    changes = console.locator("#change-form")
+    changes.get_by_label("Bib", exact=True).fill("4")
+    changes.get_by_label("Reason").fill("cut the course")
+    changes.get_by_role("button", name="Preview").click()
     expect(console.locator("#change-preview")).to_contain_text("would change")
     expect(console.locator("#change-preview table")).to_contain_text("Luca Ferrari")
     assert server.get("/api/athletes/4")["status"] == "FIN", "a preview changes nothing"
-    console.get_by_role("button", name="Confirm").click()
+    changes.get_by_role("button", name="Confirm").click()
     expect(console.locator("#change-preview")).to_contain_text("Done")
     assert server.get("/api/athletes/4")["status"] == "DQ"
     expect(console.locator("#journal-list")).to_contain_text("cut the course")
