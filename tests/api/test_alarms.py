@@ -271,3 +271,35 @@ def test_clearly_worse_is_half_as_bad_again_and_a_second_more() -> None:
     assert not clearly_worse(5999, 4000) and clearly_worse(6000, 4000)
     assert not clearly_worse(1499, 500) and clearly_worse(1500, 500)
     assert not clearly_worse(None, 2000) and not clearly_worse(5000, None)
+
+
+def test_a_quiet_reader_is_an_alarm_until_it_reads_again_and_back_when_quiet_again() -> None:
+    from api.alarms import QUIET_MS, AlarmBoard, reader_alarms
+    from api.readers import ReaderHealth
+
+    def health(last_read_ms: int, **extra: Any) -> ReaderHealth:
+        fields: dict[str, Any] = {
+            "id": "gate", "point": "finish", "format": "ipico", "transport": "tcp",
+            "connected": True, "since_ms": 0, "last_read_ms": last_read_ms, "reads_per_s": 0.0,
+            "reads": 5, "duplicates": 0, "rejected": 0, "clock_offset_ms": None,
+            "drift_ms": None, "alarm": None, "state": "connected", "connected_ms": 0, **extra}
+        return ReaderHealth(**fields)
+
+    now = 10 * QUIET_MS
+    read_at = now - QUIET_MS - 60_000
+    assert [a.id for a in reader_alarms(health(now - QUIET_MS + 1), now)] == []
+    quiet = reader_alarms(health(read_at), now)
+    assert [(a.id, a.since_ms, a.cause) for a in quiet] == [
+        ("reader:gate:quiet", read_at, "no reads for 6 min")]
+    assert reader_alarms(health(read_at, format="manual"), now) == [], "hand timing"
+    assert reader_alarms(health(read_at, state="done"), now) == []
+    down = {"link": {"text": "disconnected: x", "since_ms": 5, "measure": None,
+                     "clear_when": "the reader is connected again"}}
+    assert [a.kind for a in reader_alarms(health(read_at, causes=down, state="disconnected",
+                                                 connected=False), now)] == ["link"]
+    board = AlarmBoard()
+    board.acknowledge(quiet[0], "admin:desk", now)
+    assert board.shown(reader_alarms(health(read_at), now + 60_000))[0].acknowledged is not None
+    later = now + 2 * QUIET_MS   # it read again after the acknowledgement, then went quiet again
+    back = board.shown(reader_alarms(health(now + 1000), later))
+    assert [(a.id, a.acknowledged) for a in back] == [("reader:gate:quiet", None)]
