@@ -73,7 +73,7 @@ async def alarms(request: Request, runtime: RuntimeDep, core: CoreDep, _: Timeke
 @router.post("/{alarm_id}/acknowledge", response_model=AcknowledgeOut,
              summary="Acknowledge an alarm (journaled): it leaves the bar until it comes "
                      "back worse",
-             responses=errors((404, "no such alarm"),
+             responses=errors(400, (404, "no such alarm"),
                               (409, "the alarm is not active, or already acknowledged"),
                               422, 503))
 async def acknowledge_alarm(request: Request, runtime: RuntimeDep, core: CoreDep,
