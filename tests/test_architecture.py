@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PURE_MODULES = ["timing.model", "timing.reads", "timing.rules", "timing.standings",
                 "timing.athlete_state", "timing.results", "timing.clock", "timing.eventfile",
                 "timing.participants", "timing.tomlindex", "timing.entries", "timing.places",
-                "timing.what_if", "timing.standings_results", "timing.read_log"]
+                "timing.what_if", "timing.standings_results", "timing.read_log",
+                "timing.corrections", "timing.hand_entry", "timing.stored_time",
+                "timing.gun_preview", "timing.time_of_day", "timing.checks"]
 PARSER_MODULES = ["readers.protocols." + name
                   for name in ("ipico", "ultra", "raceresult", "p3", "manual", "base")]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "serial", "uvicorn", "redis", "asyncio",

@@ -1,4 +1,5 @@
-"""Persistence, all of it: the database engine, migrations, event import and the journal.
+"""Persistence, all of it: the database engine, migrations, event import and the journal
+(stored as `timing.journal_codec` says; the server's lookups in `timing.store_queries`).
 
 SQLite (WAL, a file beside the event) is the default; PostgreSQL through `DATABASE_URL`. Both
 go through SQLAlchemy's asyncio layer (aiosqlite, asyncpg). Nothing else in Gambero opens a
@@ -13,30 +14,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy import event as sa_event
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from timing.entries import (
-    ActionEntry,
     Entry,
     Journaled,
     ReadEntry,
-    RejectedEntry,
-    stored_form,
 )
 from timing.event_rows import ImportReport, load_event_rows, save_event
 from timing.eventfile import EventFiles
 from timing.journal import EventRow, JournalRow, TokenRow
+from timing.journal_codec import JOURNAL, READ_COLUMNS, entry_of, other_row, read_row
 from timing.model import Adjustment, Athlete, Event
-from timing.reads import Read
 from timing.sqlite_append import SqliteAppender
-from timing.stored_time import decode_time
+from timing.store_queries import ServerQueries
 
 DATABASE_FILE = "gambero.db"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
-_JOURNAL: Table = JournalRow.__table__  # type: ignore[assignment]
 
 
 def database_url(event_dir: Path | None = None) -> str:
@@ -90,14 +87,14 @@ class LoadedEvent:
     adjustments: list[Adjustment]
 
 
-class Store:
+class Store(ServerQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._appender: SqliteAppender | None = None
         """SQLite files: the one-hop writer of reads (`timing.sqlite_append`)."""
         database = engine.url.database
         if engine.dialect.name == "sqlite" and database and database != ":memory:":
-            self._appender = SqliteAppender(database, _JOURNAL.name, _READ_COLUMNS)
+            self._appender = SqliteAppender(database, JOURNAL.name, READ_COLUMNS)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -158,9 +155,9 @@ class Store:
         others: list[dict[str, Any]] = []
         for seq, entry in enumerate(entries, start=first_seq):
             if isinstance(entry, ReadEntry):
-                reads.append(_read_row(event_id, seq, entry))
+                reads.append(read_row(event_id, seq, entry))
             else:
-                others.append(_row(event_id, seq, entry, recorded_ms))
+                others.append(other_row(event_id, seq, entry, recorded_ms))
         if self._appender is not None and not others:
             await self._appender.append(reads)  # the hot path on SQLite: one hop, one commit
             return
@@ -169,15 +166,15 @@ class Store:
                 # The hot path: straight to the driver's executemany, no per-row processing.
                 await connection.exec_driver_sql(self._insert_reads, reads)
             if others:
-                await connection.execute(insert(_JOURNAL), others)
+                await connection.execute(insert(JOURNAL), others)
 
     @property
     def _insert_reads(self) -> str:
         if self.engine.dialect.paramstyle == "numeric_dollar":
-            marks = ", ".join(f"${n}" for n in range(1, len(_READ_COLUMNS) + 1))
+            marks = ", ".join(f"${n}" for n in range(1, len(READ_COLUMNS) + 1))
         else:
-            marks = ", ".join("?" * len(_READ_COLUMNS))
-        return f"INSERT INTO journal ({', '.join(_READ_COLUMNS)}) VALUES ({marks})"
+            marks = ", ".join("?" * len(READ_COLUMNS))
+        return f"INSERT INTO journal ({', '.join(READ_COLUMNS)}) VALUES ({marks})"
 
     async def replay(self, event_id: int, after: int = 0,
                      batch: int = 50_000) -> AsyncIterator[list[Journaled]]:
@@ -187,17 +184,17 @@ class Store:
         async with self.engine.connect() as connection:
             while after < last:
                 result = await connection.execute(
-                    select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
-                                           _JOURNAL.c.seq > after,
-                                           _JOURNAL.c.seq <= after + batch)
-                    .order_by(_JOURNAL.c.seq))
+                    select(JOURNAL).where(JOURNAL.c.event_id == event_id,
+                                           JOURNAL.c.seq > after,
+                                           JOURNAL.c.seq <= after + batch)
+                    .order_by(JOURNAL.c.seq))
                 rows = result.mappings().all()
                 await connection.rollback()  # a new snapshot for the next range (SQLite's WAL)
                 after += batch
                 if after >= last:  # what was appended meanwhile comes too
                     last = await self.last_seq(event_id)
                 if rows:
-                    yield [Journaled(int(row["seq"]), _entry(row)) for row in rows]
+                    yield [Journaled(int(row["seq"]), entry_of(row)) for row in rows]
 
     async def replay_for_rebuild(self, event_id: int, batch: int = 100_000
                                  ) -> AsyncIterator[list[ReadRow | Journaled]]:
@@ -236,15 +233,15 @@ class Store:
     async def _entries(self, connection: AsyncConnection, event_id: int,
                        seqs: list[int]) -> dict[int, Journaled]:
         result = await connection.execute(
-            select(_JOURNAL).where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.seq.in_(seqs)))
-        return {int(row["seq"]): Journaled(int(row["seq"]), _entry(row))
+            select(JOURNAL).where(JOURNAL.c.event_id == event_id, JOURNAL.c.seq.in_(seqs)))
+        return {int(row["seq"]): Journaled(int(row["seq"]), entry_of(row))
                 for row in result.mappings()}
 
     async def count(self, event_id: int, kind: str) -> int:
         async with self.engine.connect() as connection:
             value = await connection.scalar(
-                select(func.count()).select_from(_JOURNAL)
-                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == kind))
+                select(func.count()).select_from(JOURNAL)
+                .where(JOURNAL.c.event_id == event_id, JOURNAL.c.kind == kind))
         return int(value or 0)
 
     async def last_reader_sequences(self, event_id: int) -> dict[str, int]:
@@ -252,176 +249,12 @@ class Store:
         where a reader session resumes its rewind after a restart."""
         async with self.engine.connect() as connection:
             rows = await connection.execute(
-                select(_JOURNAL.c.reader_key, func.max(_JOURNAL.c.reader_seq))
-                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == "read",
-                       _JOURNAL.c.reader_seq.is_not(None))
-                .group_by(_JOURNAL.c.reader_key))
+                select(JOURNAL.c.reader_key, func.max(JOURNAL.c.reader_seq))
+                .where(JOURNAL.c.event_id == event_id, JOURNAL.c.kind == "read",
+                       JOURNAL.c.reader_seq.is_not(None))
+                .group_by(JOURNAL.c.reader_key))
             return {str(reader): int(last) for reader, last in rows if reader is not None}
 
-
-    # -- queries for the server --------------------------------------------------------------
-
-    async def reader_counts(self, event_id: int) -> dict[str, tuple[int, int, int | None]]:
-        """Reader id -> (reads journaled, rejected lines, when the last read was received).
-        Rejected lines counted but not journaled are in the count (`RejectedEntry.lines`)."""
-        counts: dict[str, list[Any]] = {}
-        async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(_JOURNAL.c.reader_key, _JOURNAL.c.kind,
-                       func.sum(func.coalesce(_JOURNAL.c.lines, 1)),
-                       func.max(_JOURNAL.c.recorded_ms))
-                .where(_JOURNAL.c.event_id == event_id,
-                       _JOURNAL.c.kind.in_(("read", "rejected")))
-                .group_by(_JOURNAL.c.reader_key, _JOURNAL.c.kind))
-            for reader_key, kind, number, last in result:
-                entry = counts.setdefault(str(reader_key), [0, 0, None])
-                if kind == "read":
-                    entry[0], entry[2] = int(number), None if last is None else int(last)
-                else:
-                    entry[1] = int(number)
-        return {key: (value[0], value[1], value[2]) for key, value in counts.items()}
-
-    async def latest(self, event_id: int, kind: str | None, limit: int) -> list[Journaled]:
-        """The last `limit` journal entries (of `kind` if given), newest first."""
-        query = select(_JOURNAL).where(_JOURNAL.c.event_id == event_id)
-        if kind is not None:
-            query = query.where(_JOURNAL.c.kind == kind)
-        async with self.engine.connect() as connection:
-            result = await connection.execute(query.order_by(_JOURNAL.c.seq.desc()).limit(limit))
-            return [Journaled(int(row["seq"]), _entry(row)) for row in result.mappings()]
-
-    async def actions(self, event_id: int, names: Sequence[str]) -> list[Journaled]:
-        """Every action named in `names` (e.g. "alarm", "gun"), in journal order."""
-        async with self.engine.connect() as connection:
-            # Sorted here, not by the query: an ORDER BY seq makes SQLite walk the whole
-            # journal in seq order instead of using the partial index ix_journal_actions.
-            result = await connection.execute(
-                select(_JOURNAL).where(_JOURNAL.c.event_id == event_id,
-                                       _JOURNAL.c.action.is_not(None),
-                                       _JOURNAL.c.action.in_(list(names))))
-            return sorted((Journaled(int(row["seq"]), _entry(row))
-                           for row in result.mappings()), key=lambda item: item.seq)
-
-    async def recorded_times(self, event_id: int, seqs: Sequence[int]) -> dict[int, int]:
-        """seq -> when the entry was recorded (ms since 1970 UTC), for the entries `seqs` (the
-        alarms of set-aside entries say since when)."""
-        if not seqs:
-            return {}
-        async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(_JOURNAL.c.seq, _JOURNAL.c.recorded_ms)
-                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.seq.in_(sorted(set(seqs)))))
-            return {int(seq): int(recorded) for seq, recorded in result}
-
-    async def reads_of_chips(self, event_id: int, chips: Sequence[str]
-                             ) -> list[tuple[str, str, int, str]]:
-        """(reader id, chip, reader time, clock) of every read of `chips` (compared in lower
-        case, as chip codes are)."""
-        if not chips:
-            return []
-        wanted = sorted({chip.lower() for chip in chips})
-        async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(_JOURNAL.c.reader_key, _JOURNAL.c.chip, _JOURNAL.c.reader_time,
-                       _JOURNAL.c.clock)
-                .where(_JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == "read",
-                       _JOURNAL.c.bib.is_(None), func.lower(_JOURNAL.c.chip).in_(wanted))
-                .order_by(_JOURNAL.c.seq))
-            return [(str(reader), str(chip), int(micros), str(clock))
-                    for reader, chip, micros, clock in result]
-
-
-    # -- the journal as the desk reads it (GET /api/journal) -----------------------------------
-
-    async def journal_page(self, event_id: int, kinds: Sequence[str], *,
-                           actions: Sequence[str] = (), bib: str | None = None,
-                           chips: Sequence[str] = (), before: int | None = None,
-                           limit: int = 100) -> list[Journaled]:
-        """The newest `limit` entries of `kinds` (with a seq below `before`, if given), newest
-        first. Kinds: "action", "manual" (reads by bib: hand timing, manual files), "read"
-        (chip reads), "rejected". `actions` keeps only the actions of those names. `bib` keeps
-        only what concerns that athlete: actions whose payload names it (`bib`, `to_bib`, or a
-        `chip` of `chips`), its manual entries, and the chip reads of `chips` (none without
-        them; rejected lines concern nobody).
-
-        One query per kind, each one an index serves (a journal is millions of chip reads):
-        chip reads and rejected lines through the primary key, backwards; actions through
-        ix_journal_actions and manual entries through ix_journal_bibs, then sorted (they are
-        few). For those two the `IS NOT NULL` terms are the partial indexes' conditions,
-        written out so that SQLite sees it may use them, and `seq + 0` keeps the planner off
-        the primary key: without statistics SQLite took it for its order, reading every chip
-        read of the event to find the last 50 actions."""
-        journal = _JOURNAL.c
-        lowered = sorted({chip.lower() for chip in chips})
-        queries: list[tuple[list[Any], Any]] = []
-
-        def newest(*terms: Any, by_key: bool = True) -> None:
-            seq = journal.seq if by_key else journal.seq + 0
-            where = [journal.event_id == event_id, *terms]
-            if before is not None:
-                where.append(seq < before)
-            queries.append((where, seq))
-
-        where: list[Any]
-        if "action" in kinds:
-            where = [journal.action.is_not(None)]
-            if actions:
-                where.append(journal.action.in_(sorted(set(actions))))
-            if bib is not None:
-                named = ((journal.payload["bib"].as_string() == bib)
-                         | (journal.payload["to_bib"].as_string() == bib))
-                if lowered:
-                    named = named | func.lower(journal.payload["chip"].as_string()).in_(lowered)
-                where.append(named)
-            newest(*where, by_key=False)
-        if "manual" in kinds:
-            where = [journal.bib.is_not(None), journal.kind == "read"]
-            if bib is not None:
-                where.append(journal.bib == bib)
-            newest(*where, by_key=False)
-        if "read" in kinds and (bib is None or lowered):
-            where = [journal.kind == "read", journal.bib.is_(None)]
-            if lowered:
-                where.append(func.lower(journal.chip).in_(lowered))
-            newest(*where)
-        if "rejected" in kinds and bib is None:
-            newest(journal.kind == "rejected")
-        found: list[Journaled] = []
-        async with self.engine.connect() as connection:
-            for where, seq in queries:
-                result = await connection.execute(
-                    select(_JOURNAL).where(*where).order_by(seq.desc()).limit(limit))
-                found.extend(Journaled(int(row["seq"]), _entry(row))
-                             for row in result.mappings())
-        found.sort(key=lambda item: item.seq, reverse=True)
-        return found[:limit]
-
-    # -- an athlete's entries, for corrections at the desk ---------------------------------------
-
-    async def entry(self, event_id: int, seq: int) -> Entry | None:
-        """The journal entry `seq`, or None."""
-        async with self.engine.connect() as connection:
-            result = await connection.execute(select(_JOURNAL).where(
-                _JOURNAL.c.event_id == event_id, _JOURNAL.c.seq == seq))
-            row = result.mappings().first()
-            return None if row is None else _entry(row)
-
-    async def reads_of(self, event_id: int, bibs: Sequence[str], chips: Sequence[str] = ()
-                       ) -> list[Journaled]:
-        """Every read typed under one of `bibs` (hand timing) or, when given, of one of
-        `chips` (compared in lower case, as chip codes are), in journal order."""
-        wanted = [_JOURNAL.c.bib.is_not(None) & _JOURNAL.c.bib.in_(list(bibs))]  # by the
-        if chips:  # partial index ix_journal_bibs; chip reads are many, and not indexed
-            wanted.append(_JOURNAL.c.bib.is_(None)
-                          & func.lower(_JOURNAL.c.chip).in_(sorted({c.lower() for c in chips})))
-        found: list[Journaled] = []
-        async with self.engine.connect() as connection:
-            for condition in wanted if bibs else wanted[1:]:
-                # Sorted below, not by the query (see `actions`).
-                result = await connection.execute(select(_JOURNAL).where(
-                    _JOURNAL.c.event_id == event_id, _JOURNAL.c.kind == "read", condition))
-                found += (Journaled(int(row["seq"]), _entry(row)) for row in result.mappings())
-        return sorted(found, key=lambda item: item.seq)
 
     # -- API tokens (only their hashes) --------------------------------------------------------
 
@@ -448,49 +281,6 @@ class Store:
                 update(TokenRow).where(TokenRow.id == token_id, TokenRow.revoked_ms.is_(None))
                 .values(revoked_ms=revoked_ms))
             return bool(result.rowcount)
-
-
-_READ_COLUMNS = ("event_id", "seq", "kind", "recorded_ms", "reader_key", "chip", "bib",
-                 "reader_time", "clock", "reader_seq", "device", "antenna", "rssi", "line", "raw",
-                 "actor", "dedup")
-
-
-def _read_row(event_id: int, seq: int, entry: ReadEntry) -> tuple[Any, ...]:
-    """A read as the values of `_READ_COLUMNS`."""
-    read = entry.read
-    micros, clock, dedup = entry.stored or stored_form(read)
-    return (event_id, seq, "read", entry.received_ms, entry.reader_id, read.chip, read.bib,
-            micros, clock, read.sequence, read.reader, read.antenna, read.rssi, read.line,
-            read.raw, entry.actor or None, dedup)
-
-
-def _row(event_id: int, seq: int, entry: RejectedEntry | ActionEntry,
-         recorded_ms: int) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(_JOURNAL.c.keys())
-    row.update(event_id=event_id, seq=seq, recorded_ms=recorded_ms)
-    if isinstance(entry, RejectedEntry):
-        row.update(kind="rejected", recorded_ms=entry.received_ms, reader_key=entry.reader_id,
-                   raw=entry.raw, reason=entry.reason, line=entry.line,
-                   lines=None if entry.lines == 1 else entry.lines)
-    else:
-        row.update(kind="action", recorded_ms=entry.at_ms or recorded_ms, action=entry.action,
-                   payload=dict(entry.payload), actor=entry.actor, reason=entry.reason)
-    return row
-
-
-def _entry(row: Any) -> Entry:
-    kind = row["kind"]
-    if kind == "read":
-        moment, dated = decode_time(int(row["reader_time"]), str(row["clock"]))
-        read = Read(chip=row["chip"] or "", time=moment, dated=dated, bib=row["bib"],
-                    reader=row["device"], antenna=row["antenna"], rssi=row["rssi"],
-                    sequence=row["reader_seq"], line=row["line"] or 0, raw=row["raw"] or "")
-        return ReadEntry(row["reader_key"], read, int(row["recorded_ms"]), row["actor"] or "")
-    if kind == "rejected":
-        return RejectedEntry(row["reader_key"], row["raw"] or "", row["reason"] or "",
-                             int(row["recorded_ms"]), row["line"] or 0, row["lines"] or 1)
-    return ActionEntry(row["action"], dict(row["payload"] or {}), row["actor"] or "",
-                       int(row["recorded_ms"]), row["reason"] or "")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
