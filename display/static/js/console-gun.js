@@ -4,7 +4,8 @@
 // A gun that is set has no "Gun!" at all (a stray press once moved a started wave's gun and
 // made it all DNS): "Correct" takes a typed time, previews who would move (?dry_run=true),
 // then sends it with "correct": true.
-import { ordinal, t } from "./i18n.js";
+import { previewTable } from "./console-ops.js";
+import { t } from "./i18n.js";
 import { el } from "./page.js";
 import { formatTimeOfDay, parseDuration } from "./timefmt.js";
 
@@ -31,27 +32,10 @@ export function gunStateText(line) {
   return t("gun_planned", { time: line.local });
 }
 
-function sideText(side) {
-  if (!side) return "";
-  const parts = [side.status || ""];
-  if (side.place) parts.push(ordinal(side.place));
-  if (side.category_place) parts.push(`(${t("category")} ${ordinal(side.category_place)})`);
-  if (side.time) parts.push(side.time);
-  return parts.filter(Boolean).join(" ");
-}
-
-function previewTable(answer) {
+function gunPreview(answer) {
   const changes = answer.changes || [];
-  return [
-    el("p", {}, t("gun_preview_count", { n: changes.length }), " ",
-      t("gun_retimed", { n: answer.retimed ?? 0 })),
-    changes.length ? el("table", { class: "gun-preview" },
-      el("thead", {}, el("tr", {}, el("th", {}, t("bib")), el("th", {}, t("name")),
-        el("th", {}, t("before")), el("th", {}, t("after")))),
-      el("tbody", {}, ...changes.map((change) => el("tr", {},
-        el("td", {}, change.bib), el("td", {}, change.name || ""),
-        el("td", {}, sideText(change.before)), el("td", {}, sideText(change.after)))))) : null,
-  ];
+  return previewTable(changes, `${t("gun_preview_count", { n: changes.length })} ${
+    t("gun_retimed", { n: answer.retimed ?? 0 })}`);
 }
 
 export function setupGun(ctx) {
@@ -154,7 +138,7 @@ export function setupGun(ctx) {
         if (made.error) return failed(made.error);
         try {
           const answer = await ctx.call(`${path(line)}?dry_run=true`, { method: "POST", body: made.body });
-          result.replaceChildren(...previewTable(answer));
+          result.replaceChildren(...gunPreview(answer));
           previewed = made.body;
           confirm.disabled = false;
           confirm.focus();

@@ -27,10 +27,10 @@ function placeText(side) {
   return parts.filter(Boolean).join(" ");
 }
 
-/** A dry run's answer as nodes: how many would change, and who, before and after (places,
- * status, time). Shared by every preview of the console. */
-export function previewTable(changes) {
-  return [el("p", {}, t("preview_count", { n: changes.length })),
+/** A dry run's answer as nodes: how many would change (or `heading`), and who, before and
+ * after (places, status, time). Shared by every preview of the console. */
+export function previewTable(changes, heading = t("preview_count", { n: changes.length })) {
+  return [el("p", {}, heading),
     changes.length ? el("table", { class: "preview" },
       el("thead", {}, el("tr", {}, el("th", {}, t("bib")), el("th", {}, t("name")),
         el("th", {}, t("before")), el("th", {}, t("after")))),
