@@ -80,6 +80,20 @@ function correction(ctx, { label, path, body, extra = [], onDone }) {
   return el("div", { class: "correction-box" }, form, result);
 }
 
+/** Open `content` (a correction of the entry in `row`) under the table in `container`: a
+ * preview's table needs the page's width, which a table cell does not have on a phone. */
+function openUnder(container, row, title, content) {
+  container.querySelector(".correction-panel")?.remove();
+  for (const marked of container.querySelectorAll("tr.selected")) marked.classList.remove("selected");
+  row.classList.add("selected");
+  const panel = el("div", { class: "correction-panel", role: "group", "aria-label": title },
+    el("h4", {}, title), content);
+  container.append(panel);
+  panel.scrollIntoView({ block: "nearest" });
+  const input = content.querySelector("input");
+  if (input) input.focus();
+}
+
 function passingState(passing) {
   if (passing.voided) return t("passing_voided", { seq: passing.voided_by });
   if (passing.counted) return t("passing_counted");
@@ -108,21 +122,19 @@ export function setupCorrections(ctx) {
       return;
     }
     const rows = passings.map((passing) => {
-      const cell = el("td", {});
-      const open = el("button", { type: "button", disabled: passing.voided ? "" : null,
-        "aria-label": t("void_entry", { seq: passing.seq }),
-        onclick: () => {
-          cell.replaceChildren(correction(ctx, { label: t("void"), path: "/api/void",
-            body: { seq: passing.seq }, onDone: () => { showPassings(bib); refreshUnknown(); } }));
-          cell.querySelector("input").focus();
-        } }, t("void"));
-      cell.append(open);
-      return el("tr", { class: passing.voided ? "voided" : passing.counted ? "counted" : null },
+      const row = el("tr", { class: passing.voided ? "voided" : passing.counted ? "counted" : null },
         el("td", { class: "num" }, String(passing.seq)), el("td", {}, passing.point),
         el("td", { class: "num" }, passing.passing === null ? "–" : String(passing.passing)),
         el("td", { class: "num" }, formatTimeOfDay(passing.time_ms, zone)),
         el("td", {}, passing.source === "manual" ? t("source_manual") : passing.source),
-        el("td", {}, passing.by || ""), el("td", {}, passingState(passing)), cell);
+        el("td", {}, passing.by || ""), el("td", {}, passingState(passing)));
+      row.append(el("td", {}, el("button", { type: "button", disabled: passing.voided ? "" : null,
+        "aria-label": t("void_entry", { seq: passing.seq }),
+        onclick: () => openUnder(box, row, t("void_entry", { seq: passing.seq }),
+          correction(ctx, { label: t("void"),
+          path: "/api/void", body: { seq: passing.seq },
+            onDone: () => { showPassings(bib); refreshUnknown(); } })) }, t("void"))));
+      return row;
     });
     box.replaceChildren(el("table", { class: "passings" },
       el("thead", {}, el("tr", {}, ...["#", t("point"), t("passing_no"), t("time_of_day"),
@@ -147,17 +159,25 @@ export function setupCorrections(ctx) {
       el("thead", {}, el("tr", {}, ...["#", t("bib_typed"), t("point"), t("time_of_day"), t("who"),
         t("fix")].map((text) => el("th", { scope: "col" }, text)))),
       el("tbody", {}, ...entries.map((entry) => {
-        const toBib = el("input", { size: "6", inputmode: "numeric",
-          "aria-label": t("right_bib_for", { seq: entry.seq }), placeholder: t("right_bib") });
         const done = () => { refreshUnknown(); if (shownBib) showPassings(shownBib); };
-        return el("tr", { class: "unknown-bib", "data-seq": String(entry.seq) },
+        const row = el("tr", { class: "unknown-bib", "data-seq": String(entry.seq) },
           el("td", { class: "num" }, String(entry.seq)), el("td", { class: "error" }, entry.bib),
           el("td", {}, entry.point), el("td", { class: "num" }, formatTimeOfDay(entry.time_ms, zone)),
-          el("td", {}, entry.by || ""),
-          el("td", {}, correction(ctx, { label: t("give_to_bib"), path: "/api/reassign",
-            body: { seq: entry.seq }, extra: [["bib", toBib]], onDone: done }),
+          el("td", {}, entry.by || ""));
+        const give = () => {
+          const toBib = el("input", { size: "6", inputmode: "numeric",
+            "aria-label": t("right_bib_for", { seq: entry.seq }), placeholder: t("right_bib") });
+          openUnder(unknownBox, row, t("give_entry", { seq: entry.seq, bib: entry.bib }),
+            correction(ctx, { label: t("give_to_bib"), path: "/api/reassign",
+              body: { seq: entry.seq }, extra: [["bib", toBib]], onDone: done }));
+        };
+        const drop = () => openUnder(unknownBox, row, t("void_entry", { seq: entry.seq }),
           correction(ctx, { label: t("void"), path: "/api/void", body: { seq: entry.seq },
-            onDone: done })));
+            onDone: done }));
+        row.append(el("td", {}, el("span", { class: "row" },
+          el("button", { type: "button", onclick: give }, t("give_to_bib")),
+          el("button", { type: "button", onclick: drop }, t("void")))));
+        return row;
       }))));
   }
 

@@ -32,7 +32,7 @@ function placeText(side) {
 export function previewTable(changes, heading = t("preview_count", { n: changes.length })) {
   return [el("p", {}, heading),
     changes.length ? el("table", { class: "preview" },
-      el("thead", {}, el("tr", {}, el("th", {}, t("bib")), el("th", {}, t("name")),
+      el("thead", {}, el("tr", {}, el("th", {}, t("bib_short")), el("th", {}, t("name")),
         el("th", {}, t("before")), el("th", {}, t("after")))),
       el("tbody", {}, ...changes.map((change) => el("tr", {},
         el("td", {}, change.bib), el("td", {}, change.name || ""),

@@ -26,7 +26,6 @@ async function login(token) {
 
 async function openDesk(token, who) {
   document.getElementById("login").hidden = true;
-  document.getElementById("desk").hidden = false;
   document.getElementById("who").textContent = t("logged_in_as", { role: who.role });
   const [event, races, clockOffset] = await Promise.all([api("/api/event"), loadRaces(), serverClockOffset()]);
   document.getElementById("event-name").textContent = event.name;
@@ -62,6 +61,9 @@ async function openDesk(token, who) {
   window.gamberoLive = client;
   addEventListener("online", () => client.reconnectNow());
   setInterval(() => { chips.refresh(); }, 10000);
+  // Shown only now that every form has its handler: a bib typed and entered before would
+  // have submitted the form as a page load (the entry lost, the page reloaded).
+  document.getElementById("desk").hidden = false;
   document.getElementById("entry-bib").focus();
 }
 
