@@ -79,6 +79,17 @@ def test_an_unknown_bib_is_fixed_and_a_double_entry_voided(
     actions = server.get("/api/journal?kind=action")
     assert {action["summary"].split(":")[0] for action in actions} >= {"void", "reassign"}
 
+    # Hand timing: a tap posted for a bib nobody has is said, not counted as recorded.
+    console.locator("#hand-bib").focus()
+    console.keyboard.press(" ")
+    console.keyboard.type("77777")
+    console.keyboard.press("Enter")
+    console.locator("#hand-commit").click()
+    message = console.locator("#hand-message")
+    expect(message).to_contain_text("Posted: 0 recorded")
+    expect(message).to_contain_text("NOBODY HAS BIB 77777")
+    expect(console.locator("#unknown-bibs")).to_contain_text("77777")
+
     # On a phone, in German: the corrections read and nothing is cut.
     log_in(phone, server, "de")
     phone.locator("#passings-bib").fill("1")

@@ -176,7 +176,9 @@ export function setupHand(ctx) {
       const answer = await ctx.call("/api/manual", { method: "POST", body: { entries } });
       const said = batchOutcome(answer, ctx.event.timezone);
       message.className = said.some(([, kind]) => kind === "error") ? "error" : "ok";
-      message.replaceChildren(t("hand_posted", { accepted: answer.accepted,
+      // Times under a bib nobody has are journaled but recorded for nobody: said apart.
+      const unknown = entries.filter((entry) => (answer.unknown || []).includes(entry.bib)).length;
+      message.replaceChildren(t("hand_posted", { accepted: Math.max(0, answer.accepted - unknown),
         duplicates: answer.duplicates, rejected: answer.rejected }) + skippedText,
       ...said.map(([text, kind]) => el("div", { class: kind }, text)));
       if ((answer.unknown || []).length) ctx.onUnknown();
