@@ -105,6 +105,7 @@ def test_waves_a_correction_with_its_preview_and_no_stray_press(
     with pytest.raises(urllib.error.HTTPError) as refused:  # a stray press through the API
         server.post("/api/races/mile/gun", {"wave": None})
     assert refused.value.code == 409
+    refused.value.close()  # an HTTPError holds the response's socket until closed
     assert gun_actions(server) == before
 
     # The elite wave's starter's stopwatch read 5:00.0 at a time of day: its gun was 45 s
