@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,17 +30,11 @@ from timing.store import Store
 from ..readers.live.eventdir import write_event
 from ..readers.live.helpers import small_event
 from .conftest import ADMIN, EXAMPLE
+from .processes import free_port
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 ACTOR = "admin:GAMBERO_ADMIN_TOKEN"
 SETTINGS = SessionSettings(backoff_initial_s=0.05, backoff_max_s=0.2, drift_limit_ms=1000)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
