@@ -25,6 +25,7 @@ from timing.results import (
     spreadsheet_safe,
 )
 from timing.rules import bib_order, format_duration
+from timing.search import finds, name_words, query_words
 
 Row = dict[str, Any]
 PLACE_FIELDS = ("place", "gender_place", "category_place")
@@ -74,8 +75,9 @@ def results_csv_from_rows(event: Event, rows: Iterable[Row]) -> str:
 
 
 def matches(row: Row, gender: str | None, category: str | None, query: str | None) -> bool:
-    """The results filters: gender, category, and `query` = a bib exactly or a
-    case-insensitive piece of the first or last name."""
+    """The results filters: gender, category, and `query` = a bib exactly, or the beginnings
+    of the name's words in any order, accents, case and apostrophes ignored
+    (`timing.search`)."""
     if gender and row["gender"] != gender:
         return False
     if category and row["category"] != category:
@@ -84,8 +86,8 @@ def matches(row: Row, gender: str | None, category: str | None, query: str | Non
         text = query.strip()
         if row["bib"] == text:
             return True
-        lowered = text.casefold()
-        return lowered in row["first_name"].casefold() or lowered in row["last_name"].casefold()
+        wanted = query_words(text)
+        return bool(wanted) and finds(wanted, name_words(row["first_name"], row["last_name"]))
     return True
 
 

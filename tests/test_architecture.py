@@ -14,7 +14,8 @@ PURE_MODULES = ["timing.model", "timing.reads", "timing.rules", "timing.standing
                 "timing.participants", "timing.tomlindex", "timing.entries", "timing.places",
                 "timing.what_if", "timing.standings_results", "timing.read_log",
                 "timing.corrections", "timing.hand_entry", "timing.stored_time",
-                "timing.gun_preview", "timing.time_of_day", "timing.checks"]
+                "timing.gun_preview", "timing.time_of_day", "timing.checks",
+                "timing.search"]
 PARSER_MODULES = ["readers.protocols." + name
                   for name in ("ipico", "ultra", "raceresult", "p3", "manual", "base")]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "serial", "uvicorn", "redis", "asyncio",
