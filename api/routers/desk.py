@@ -132,7 +132,7 @@ async def void_route(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, 
     item = Journaled(body.seq, await _entry(runtime, body.seq))
     if core.quarantine.is_open(body.seq):
         action = void_entry(body.seq, actor=caller.actor, at_ms=now_ms(), reason=body.reason)
-        return await _correct(core, action, None, None, dry_run)
+        return await _correct(core, action, None, dry_run)
     if not (isinstance(item.entry, ReadEntry)
             or (isinstance(item.entry, ActionEntry) and item.entry.action == "reassign")):
         raise ActionError(f"void: entry {body.seq} is no read: a status is cleared with the "
@@ -141,9 +141,8 @@ async def void_route(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperDep, 
     reader_id, read = _read_of(item)
     action = void(reader_id, read, seq=body.seq, actor=caller.actor, at_ms=now_ms(),
                   reason=body.reason)
-    owner = _owner(core, read)
-    return await _correct(core, action, owner, _time_of(core, reader_id, read, owner, "remove"),
-                          dry_run)
+    return await _correct(core, action, _owner(core, read), dry_run,
+                          removed=core.standings.placed(reader_id, read))
 
 
 @router.post("/reassign", response_model=Corrected | Preview,
@@ -158,9 +157,8 @@ async def reassign_route(runtime: RuntimeDep, core: CoreDep, caller: TimekeeperD
         raise ActionError(f"reassign: entry {body.seq} is no read")
     action = reassign(entry.reader_id, entry.read, to_bib, seq=body.seq, actor=caller.actor,
                       at_ms=now_ms(), reason=body.reason)
-    given = Read("", entry.read.time, entry.read.dated, bib=to_bib)
-    return await _correct(core, action, to_bib,
-                          _time_of(core, entry.reader_id, given, to_bib, "add"), dry_run)
+    return await _correct(core, action, to_bib, dry_run,
+                          added=core.standings.placed(*given_read(action.payload)))
 
 
 async def _entry(runtime: RuntimeDep, seq: int) -> Any:
@@ -190,26 +188,22 @@ def _owner(core: TimingCore, read: Read) -> str | None:
     return owner if owner is not None and standings.has_athlete(owner) else None
 
 
-def _time_of(core: TimingCore, reader_id: str, read: Read, owner: str | None, how: str
-             ) -> tuple[str, str, int] | None:
-    placed = core.standings.placed(reader_id, read)
-    return None if owner is None or placed is None else (how, *placed)
-
-
-async def _correct(core: TimingCore, action: ActionEntry, owner: str | None,
-                   change: tuple[str, str, int] | None, dry_run: bool) -> dict[str, Any]:
-    """A dry run answers who would move (nobody, for a read nobody has); otherwise the
-    correction is journaled through the core, which checks it again."""
+async def _correct(core: TimingCore, action: ActionEntry, owner: str | None, dry_run: bool, *,
+                   removed: tuple[str, int] | None = None,
+                   added: tuple[str, int] | None = None) -> dict[str, Any]:
+    """A dry run answers who would move when `owner` loses the time `removed` or gains `added`
+    ((point, ms); nobody moves for a read nobody has); otherwise the correction is journaled
+    through the core, which checks it again."""
     if dry_run:
         check_action(core.standings, action)
-        if owner is None or change is None:
+        placed = removed or added
+        if owner is None or placed is None:
             return {"changes": []}
-        how, point, ms = change
-        found = core.standings.preview_times(
-            owner, point, remove_ms=ms if how == "remove" else None,
-            add_ms=ms if how == "add" else None)
+        point, ms = placed
+        found = core.standings.preview_times(owner, point,
+                                             remove_ms=ms if removed else None,
+                                             add_ms=ms if added else None)
         precision = core.standings.race(core.standings.athlete(owner).race).precision_ms
         return {"changes": [shown(found_change, precision) for found_change in found]}
     seq = await core.act(action)
     return {"seq": seq, "row": None if owner is None else RowMaker(core.standings).row(owner)}
-
